@@ -1,0 +1,112 @@
+#include "reader.h"
+
+#include <bpf/libbpf.h>
+#include <string.h>
+
+#include "errors.h"
+
+namespace socktap {
+
+// Batch framing, decoded by agent/capture/decode.ts: per record a u32 length, a u32 reserved
+// word, the record bytes, then zero padding to 8 bytes so every record header is aligned.
+constexpr size_t kFrameHeader = 8;
+
+Reader::Reader(Napi::Env env, int ringbuf_map_fd, Napi::Function on_batch, const ReaderOptions& opts)
+    : map_fd_(ringbuf_map_fd), opts_(opts) {
+  tsfn_ = Napi::ThreadSafeFunction::New(env, on_batch, "socktap-ringbuf-reader",
+                                        opts_.max_pending_batches, 1);
+  // Do not keep the event loop alive by itself: the owning Tracer holds a ref while running.
+  tsfn_.Unref(env);
+}
+
+Reader::~Reader() { Stop(); }
+
+void Reader::Start(Napi::Env env) {
+  rb_ = ring_buffer__new(map_fd_, &Reader::OnRecord, this, nullptr);
+  if (!rb_) {
+    int err = errno;
+    throw MakeError(env, kErrSystem,
+                    std::string("cannot open the BPF ring buffer for reading: ") + strerror(err), err);
+  }
+  batch_ = new Batch();
+  running_ = true;
+  thread_ = std::thread(&Reader::Run, this);
+}
+
+void Reader::Stop() {
+  if (thread_.joinable()) {
+    running_ = false;
+    thread_.join();
+  }
+  if (rb_) {
+    ring_buffer__free(rb_);
+    rb_ = nullptr;
+  }
+  if (!released_ && tsfn_) {
+    tsfn_.Release();
+    released_ = true;
+  }
+}
+
+void Reader::Run() {
+  while (running_.load(std::memory_order_relaxed)) {
+    // poll returns on a forced wakeup (the ring is filling) or after the interval; consume then
+    // drains what arrived without a wakeup.
+    ring_buffer__poll(rb_, opts_.poll_interval_ms);
+    ring_buffer__consume(rb_);
+    Flush();
+  }
+  ring_buffer__consume(rb_);
+  Flush();
+  delete batch_;
+  batch_ = nullptr;
+}
+
+int Reader::OnRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<Reader*>(ctx);
+  Batch* b = self->batch_;
+  size_t padded = (size + 7) & ~size_t(7);
+  size_t off = b->bytes.size();
+  b->bytes.resize(off + kFrameHeader + padded);
+  uint32_t len = static_cast<uint32_t>(size);
+  memcpy(b->bytes.data() + off, &len, 4);
+  memset(b->bytes.data() + off + 4, 0, 4);
+  memcpy(b->bytes.data() + off + kFrameHeader, data, size);
+  if (padded != size) memset(b->bytes.data() + off + kFrameHeader + size, 0, padded - size);
+  b->records++;
+  if (b->bytes.size() >= self->opts_.batch_bytes) self->Flush();
+  return 0;
+}
+
+void Reader::Flush() {
+  Batch* b = batch_;
+  if (b->records == 0) return;
+  batch_ = new Batch();
+  batch_->bytes.reserve(b->bytes.size());
+  uint32_t records = b->records;
+  napi_status st = tsfn_.NonBlockingCall(b, [](Napi::Env env, Napi::Function fn, Batch* batch) {
+    // JS thread. The vector's memory becomes the Buffer's: no copy.
+    auto* vec = new std::vector<uint8_t>(std::move(batch->bytes));
+    uint32_t n = batch->records;
+    delete batch;
+    if (env == nullptr || fn.IsEmpty()) {  // the function is being torn down
+      delete vec;
+      return;
+    }
+    size_t len = vec->size();
+    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
+        env, vec->data(), len, [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, vec);
+    fn.Call({buf, Napi::Number::New(env, n)});
+  });
+  if (st == napi_ok) {
+    counters_.batches_delivered++;
+    counters_.records_delivered += records;
+  } else {
+    // napi_queue_full (JS is behind) or napi_closing (stopping): drop, count, never block.
+    counters_.batches_dropped++;
+    counters_.records_dropped += records;
+    delete b;
+  }
+}
+
+}  // namespace socktap

@@ -1,0 +1,70 @@
+// The ring-buffer reader: one background thread consumes the BPF ring buffer and hands
+// JavaScript whole batches of records through one ThreadSafeFunction (one JS call per batch).
+// The hand-off queue is bounded; when JavaScript falls behind, batches are dropped and counted,
+// never waited for, so the kernel side is never slowed by a slow consumer.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+struct ring_buffer;
+
+namespace socktap {
+
+struct ReaderOptions {
+  int poll_interval_ms = 10;          // consume period; the kernel side does not wake us per event
+  size_t batch_bytes = 1 << 20;       // a batch is handed over when it reaches this size
+  size_t max_pending_batches = 64;    // bounded hand-off: batches queued for JS at most
+};
+
+struct ReaderCounters {
+  std::atomic<uint64_t> batches_delivered{0};
+  std::atomic<uint64_t> records_delivered{0};
+  std::atomic<uint64_t> batches_dropped{0};
+  std::atomic<uint64_t> records_dropped{0};
+};
+
+class Reader {
+ public:
+  // JS thread. `on_batch(buffer, records)` is called on the JS thread for each batch.
+  Reader(Napi::Env env, int ringbuf_map_fd, Napi::Function on_batch, const ReaderOptions& opts);
+  ~Reader();
+
+  // JS thread: starts the reader thread. Throws a JS error when the ring buffer cannot be opened.
+  void Start(Napi::Env env);
+  // JS thread: stops the thread after a final consume, then releases the ThreadSafeFunction.
+  // Batches already queued are still delivered to JS. Idempotent.
+  void Stop();
+
+  // JS thread: whether pending deliveries keep the event loop alive.
+  void Ref(Napi::Env env) { if (!released_) tsfn_.Ref(env); }
+  void Unref(Napi::Env env) { if (!released_) tsfn_.Unref(env); }
+
+  const ReaderCounters& counters() const { return counters_; }
+
+ private:
+  struct Batch {
+    std::vector<uint8_t> bytes;
+    uint32_t records = 0;
+  };
+
+  // Reader thread.
+  void Run();
+  static int OnRecord(void* ctx, void* data, size_t size);
+  void Flush();
+
+  int map_fd_;
+  ReaderOptions opts_;
+  Napi::ThreadSafeFunction tsfn_;
+  ring_buffer* rb_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  bool released_ = false;
+  Batch* batch_ = nullptr;  // owned by the reader thread while it runs
+  ReaderCounters counters_;
+};
+
+}  // namespace socktap

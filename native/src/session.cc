@@ -1,0 +1,300 @@
+#include "session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "errors.h"
+#include "socktap.skel.h"
+#include "tracefs.h"
+
+extern "C" {
+#include "socktap.h"
+}
+
+namespace socktap {
+
+namespace {
+
+// bpf_loop (5.17) is the newest kernel feature the programs rely on.
+constexpr int kMinMajor = 5, kMinMinor = 17;
+
+const char* const kProbeNames[SOCKTAP_SC_COUNT] = {
+    "accept", "accept4", "connect", "close",   "read",     "write",    "readv",    "writev",
+    "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "sendfile",
+};
+
+uint32_t OptU32(const Napi::Object& o, const char* key, uint32_t def, uint32_t lo, uint32_t hi) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<uint32_t>(d) || d < lo || d > hi)
+    throw Napi::TypeError::New(o.Env(), std::string(key) + " must be an integer in [" +
+                                            std::to_string(lo) + ", " + std::to_string(hi) +
+                                            "], got " + std::to_string(d));
+  return static_cast<uint32_t>(d);
+}
+
+bool OptBool(const Napi::Object& o, const char* key, bool def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string ErrText(int err) { return strerror(err < 0 ? -err : err); }
+
+// Translates a failed load into what the user can act on.
+Napi::Error LoadError(Napi::Env env, int err) {
+  err = err < 0 ? -err : err;
+  if (err == EPERM || err == EACCES) {
+    return MakeError(env, kErrPermission,
+                     "loading the BPF programs was refused (" + ErrText(err) +
+                         "). Run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE "
+                         "(plus CAP_SYS_ADMIN on kernels older than 5.8); in Kubernetes use the "
+                         "privileged or capabilities mode of the DaemonSet.",
+                     err);
+  }
+  std::string log = LibbpfLogTail(4000);
+  if (log.find("vmlinux BTF") != std::string::npos || log.find("failed to find valid kernel BTF") != std::string::npos) {
+    return MakeError(env, kErrNoBtf,
+                     "this kernel exposes no BTF at /sys/kernel/btf/vmlinux, which the CO-RE programs "
+                     "need (CONFIG_DEBUG_INFO_BTF=y). Provide a BTF file for this kernel with the "
+                     "btfPath option (e.g. from btfhub).\nlibbpf said:\n" + log,
+                     err);
+  }
+  return MakeError(env, kErrVerifier,
+                   "the kernel rejected the BPF programs (" + ErrText(err) +
+                       "). Run `socktap doctor` to check kernel features. The verifier log ends "
+                       "with:\n" + log,
+                   err);
+}
+
+}  // namespace
+
+Napi::Function Session::Init(Napi::Env env) {
+  return DefineClass(env, "Session",
+                     {
+                         InstanceMethod("setTargets", &Session::SetTargets),
+                         InstanceMethod("stats", &Session::Stats),
+                         InstanceMethod("stop", &Session::Stop),
+                         InstanceMethod("ref", &Session::Ref),
+                         InstanceMethod("unref", &Session::Unref),
+                     });
+}
+
+Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+    throw Napi::TypeError::New(env, "new Session(options: object, onBatch: function)");
+  Napi::Object o = info[0].As<Napi::Object>();
+
+  uint32_t max_payload = OptU32(o, "maxPayloadBytes", SOCKTAP_DEFAULT_PAYLOAD_BYTES, 1, SOCKTAP_PAYLOAD_CAP);
+  uint32_t max_chunks = OptU32(o, "maxChunksPerCall", SOCKTAP_DEFAULT_CHUNKS_PER_CALL, 1, SOCKTAP_MAX_CHUNKS_PER_CALL);
+  uint32_t ring_bytes = OptU32(o, "ringBufferBytes", 8u << 20, 4096, 1u << 30);
+  if (ring_bytes & (ring_bytes - 1))
+    throw Napi::TypeError::New(env, "ringBufferBytes must be a power of two, got " + std::to_string(ring_bytes));
+  uint32_t max_conns = OptU32(o, "maxConnections", 65536, 64, 1u << 22);
+  uint32_t wake_bytes = OptU32(o, "wakeupThresholdBytes", ring_bytes / 8, 0, ring_bytes);
+  bool non_tcp = OptBool(o, "includeNonTcp", false);
+  ReaderOptions ropts;
+  ropts.poll_interval_ms = static_cast<int>(OptU32(o, "pollIntervalMs", 10, 1, 1000));
+  ropts.batch_bytes = OptU32(o, "batchBytes", 1u << 20, 4096, 64u << 20);
+  ropts.max_pending_batches = OptU32(o, "maxPendingBatches", 64, 1, 65536);
+  std::string btf_path;
+  if (o.Get("btfPath").IsString()) btf_path = o.Get("btfPath").As<Napi::String>().Utf8Value();
+
+  KernelVersion kv = RunningKernel();
+  if (kv.major < kMinMajor || (kv.major == kMinMajor && kv.minor < kMinMinor)) {
+    throw MakeError(env, kErrKernelTooOld,
+                    "kernel " + std::to_string(kv.major) + "." + std::to_string(kv.minor) +
+                        " is too old: socktap needs 5.17 or newer (BPF ring buffer and bpf_loop).");
+  }
+
+  TracefsResult tfs = EnsureTracefs();
+  if (!tfs.ok) throw MakeError(env, kErrTracefs, tfs.error);
+
+  InstallLibbpfLogger();
+  LibbpfLogReset();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  if (!btf_path.empty()) open_opts.btf_custom_path = btf_path.c_str();
+  skel_ = socktap_bpf__open_opts(&open_opts);
+  if (!skel_) {
+    int err = errno;
+    throw MakeError(env, kErrSystem, "opening the BPF object failed: " + ErrText(err) + "\n" + LibbpfLogTail(2000), err);
+  }
+  skel_->rodata->max_payload_bytes = max_payload;
+  skel_->rodata->max_chunks_per_call = max_chunks;
+  skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  skel_->rodata->include_non_tcp = non_tcp;
+  skel_->rodata->wakeup_threshold_bytes = wake_bytes;
+  bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
+  bpf_map__set_max_entries(skel_->maps.conns, max_conns);
+  ring_bytes_ = ring_bytes;
+
+  int err = socktap_bpf__load(skel_);
+  if (err) {
+    Napi::Error e = LoadError(env, err);
+    Close();
+    throw e;
+  }
+  err = socktap_bpf__attach(skel_);
+  if (err) {
+    std::string log = LibbpfLogTail(2000);
+    Close();
+    throw MakeError(env, err == -EPERM || err == -EACCES ? kErrPermission : kErrAttach,
+                    "attaching to the syscall tracepoints failed (" + ErrText(err) + ") under " +
+                        tfs.path + ". Run `socktap doctor`.\nlibbpf said:\n" + log,
+                    -err);
+  }
+
+  reader_ = std::make_unique<Reader>(env, bpf_map__fd(skel_->maps.events), info[1].As<Napi::Function>(), ropts);
+  try {
+    reader_->Start(env);
+  } catch (...) {
+    Close();
+    throw;
+  }
+}
+
+Session::~Session() { Close(); }
+
+void Session::Close() {
+  // Detach first so no new events arrive, then drain what is in the ring, then free the maps.
+  if (skel_) socktap_bpf__detach(skel_);
+  if (reader_) reader_->Stop();
+  if (skel_) {
+    socktap_bpf__destroy(skel_);
+    skel_ = nullptr;
+  }
+}
+
+Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!skel_) throw MakeError(env, kErrState, "setTargets() called after stop()");
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds? })");
+  Napi::Object o = info[0].As<Napi::Object>();
+
+  std::set<uint32_t> tgids;
+  Napi::Value tv = o.Get("tgids");
+  if (!tv.IsUndefined()) {
+    if (!tv.IsArray()) throw Napi::TypeError::New(env, "tgids must be an array of process ids");
+    Napi::Array a = tv.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (d < 1 || d > 4194304 || d != static_cast<uint32_t>(d))
+        throw Napi::TypeError::New(env, "tgids[" + std::to_string(i) + "] must be a process id (1..4194304)");
+      tgids.insert(static_cast<uint32_t>(d));
+    }
+  }
+  std::set<uint64_t> cgroups;
+  Napi::Value cv = o.Get("cgroupIds");
+  if (!cv.IsUndefined()) {
+    if (!cv.IsArray()) throw Napi::TypeError::New(env, "cgroupIds must be an array of bigint cgroup ids");
+    Napi::Array a = cv.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsBigInt()) throw Napi::TypeError::New(env, "cgroupIds[" + std::to_string(i) + "] must be a bigint");
+      bool lossless = false;
+      uint64_t id = v.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (!lossless) throw Napi::TypeError::New(env, "cgroupIds[" + std::to_string(i) + "] does not fit in 64 bits");
+      cgroups.insert(id);
+    }
+  }
+  bool all = OptBool(o, "all", false);
+
+  // Add before removing and flip the switches last, so a target that stays is never missed.
+  uint8_t one = 1;
+  int tfd = bpf_map__fd(skel_->maps.target_tgids);
+  for (uint32_t t : tgids) {
+    if (!tgids_.count(t) && bpf_map_update_elem(tfd, &t, &one, BPF_ANY) != 0)
+      throw MakeError(env, kErrSystem, "adding pid " + std::to_string(t) + " to the target map failed: " + ErrText(errno), errno);
+  }
+  for (uint32_t t : tgids_)
+    if (!tgids.count(t)) bpf_map_delete_elem(tfd, &t);
+  int cfd = bpf_map__fd(skel_->maps.target_cgroups);
+  for (uint64_t c : cgroups) {
+    if (!cgroups_.count(c) && bpf_map_update_elem(cfd, &c, &one, BPF_ANY) != 0)
+      throw MakeError(env, kErrSystem, "adding cgroup " + std::to_string(c) + " to the target map failed: " + ErrText(errno), errno);
+  }
+  for (uint64_t c : cgroups_)
+    if (!cgroups.count(c)) bpf_map_delete_elem(cfd, &c);
+  tgids_ = std::move(tgids);
+  cgroups_ = std::move(cgroups);
+  skel_->bss->filter_by_tgid = tgids_.empty() ? 0 : 1;
+  skel_->bss->filter_by_cgroup = cgroups_.empty() ? 0 : 1;
+  skel_->bss->capture_all = all ? 1 : 0;
+  return env.Undefined();
+}
+
+Napi::Value Session::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!skel_) throw MakeError(env, kErrState, "stats() called after stop()");
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) throw MakeError(env, kErrSystem, "cannot count CPUs: " + ErrText(ncpu));
+  std::vector<socktap_counters> per_cpu(ncpu);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &zero, per_cpu.data()) != 0)
+    throw MakeError(env, kErrSystem, "reading the counters map failed: " + ErrText(errno), errno);
+  socktap_counters sum{};
+  for (const auto& c : per_cpu) {
+    for (int s = 0; s < SOCKTAP_SC_COUNT; s++) {
+      sum.probe[s][0] += c.probe[s][0];
+      sum.probe[s][1] += c.probe[s][1];
+    }
+    sum.lost_events += c.lost_events;
+    sum.lost_bytes += c.lost_bytes;
+    sum.truncated_calls += c.truncated_calls;
+    sum.truncated_bytes += c.truncated_bytes;
+    sum.read_failures += c.read_failures;
+    sum.conns_opened += c.conns_opened;
+    sum.conns_closed += c.conns_closed;
+  }
+  auto num = [&](uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
+  Napi::Object probes = Napi::Object::New(env);
+  for (int s = 0; s < SOCKTAP_SC_COUNT; s++) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, num(sum.probe[s][0]));
+    pair.Set(1u, num(sum.probe[s][1]));
+    probes.Set(kProbeNames[s], pair);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("probes", probes);
+  out.Set("lostEvents", num(sum.lost_events));
+  out.Set("lostBytes", num(sum.lost_bytes));
+  out.Set("truncatedCalls", num(sum.truncated_calls));
+  out.Set("truncatedBytes", num(sum.truncated_bytes));
+  out.Set("readFailures", num(sum.read_failures));
+  out.Set("connsOpened", num(sum.conns_opened));
+  out.Set("connsClosed", num(sum.conns_closed));
+  const ReaderCounters& rc = reader_->counters();
+  out.Set("batchesHandedOff", num(rc.batches_delivered));
+  out.Set("recordsHandedOff", num(rc.records_delivered));
+  out.Set("handoffDroppedBatches", num(rc.batches_dropped));
+  out.Set("handoffDroppedRecords", num(rc.records_dropped));
+  out.Set("ringBufferBytes", num(ring_bytes_));
+  return out;
+}
+
+Napi::Value Session::Stop(const Napi::CallbackInfo& info) {
+  Close();
+  return info.Env().Undefined();
+}
+
+Napi::Value Session::Ref(const Napi::CallbackInfo& info) {
+  if (reader_) reader_->Ref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value Session::Unref(const Napi::CallbackInfo& info) {
+  if (reader_) reader_->Unref(info.Env());
+  return info.Env().Undefined();
+}
+
+}  // namespace socktap
