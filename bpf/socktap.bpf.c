@@ -99,8 +99,35 @@ struct {
 	__type(value, struct socktap_counters);
 } counters SEC(".maps");
 
-/* Per-CPU scratch for one data event: too large for the 512-byte BPF stack. */
+/* State of one walk over the bytes a syscall moved: a buffer, an iovec array, or (mmsg) an array
+ * of messages each with its iovecs, cut into events of at most max_payload_bytes. One flat state
+ * machine, stepped by bpf_loop. It lives in the per-CPU scratch map, not on the stack: the
+ * verifier does not track map contents, so every step verifies as one state instead of one per
+ * counter value (on the stack the exact lengths and indexes exhaust its budget). */
+struct walk {
+	struct socktap_conn_id id;
+	__u64 ts_enter_ns;
+	__u64 ts_exit_ns;
+	__u64 mmsg;       /* user pointer to struct mmsghdr[], 0 otherwise */
+	__u64 iov;        /* user pointer to struct iovec[], 0 for a single buffer */
+	__u64 buf;        /* current segment */
+	__u64 seg_left;   /* bytes left in the current segment */
+	__u64 msg_left;   /* bytes left in the current message (the whole call when not mmsg) */
+	__u64 left;       /* bytes of the call not yet reported */
+	__u64 pos;        /* stream position of the next byte */
+	__u32 iov_idx;
+	__u32 iov_cnt;
+	__u32 msg_idx;
+	__u32 msg_cnt;
+	__u16 syscall;
+	__u8 direction;
+	__u8 _pad[5];
+};
+
+/* Per-CPU scratch: the walk state and one data event (too large for the 512-byte BPF stack).
+ * BPF programs do not migrate between CPUs while they run, so the slot is the program's own. */
 struct data_scratch {
+	struct walk walk;
 	__u8 bytes[sizeof(struct socktap_data) + SOCKTAP_PAYLOAD_CAP];
 };
 
@@ -110,6 +137,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_scratch);
 } scratch SEC(".maps");
+
+static __always_inline struct data_scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
 
 static __always_inline struct socktap_counters *counters_get(void)
 {
@@ -406,31 +439,6 @@ int tp_exit_close(struct trace_event_raw_sys_exit *ctx)
 
 /* ---------------- data ---------------- */
 
-/* State of one walk over the bytes a syscall moved: a buffer, an iovec array, or (mmsg) an array
- * of messages each with its iovecs, cut into events of at most max_payload_bytes. It lives on the
- * caller's stack and bpf_loop hands it to each step; one flat state machine instead of nested
- * loops keeps the verifier's work linear. */
-struct walk {
-	struct socktap_conn_id id;
-	__u64 ts_enter_ns;
-	__u64 ts_exit_ns;
-	__u64 mmsg;       /* user pointer to struct mmsghdr[], 0 otherwise */
-	__u64 iov;        /* user pointer to struct iovec[], 0 for a single buffer */
-	__u64 buf;        /* current segment */
-	__u64 seg_left;   /* bytes left in the current segment */
-	__u64 msg_left;   /* bytes left in the current message (the whole call when not mmsg) */
-	__u64 left;       /* bytes of the call not yet reported */
-	__u64 pos;        /* stream position of the next byte */
-	__u32 iov_idx;
-	__u32 iov_cnt;
-	__u32 msg_idx;
-	__u32 msg_cnt;
-	__u32 chunks;
-	__u16 syscall;
-	__u8 direction;
-	__u8 _pad;
-};
-
 static __always_inline void count_lost(__u64 bytes)
 {
 	struct socktap_counters *c = counters_get();
@@ -443,8 +451,7 @@ static __always_inline void count_lost(__u64 bytes)
 /* The per-CPU data event, its header filled from the walk. */
 static __always_inline struct socktap_data *data_header(struct walk *w, __u8 flags)
 {
-	__u32 zero = 0;
-	struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct data_scratch *s = scratch_get();
 	if (!s)
 		return NULL;
 	struct socktap_data *ev = (struct socktap_data *)s->bytes;
@@ -474,19 +481,12 @@ static __always_inline void emit_length_only(struct walk *w, __u64 len, __u8 fla
 
 static long walk_step(__u64 index, void *ctx)
 {
-	struct walk *w = ctx;
+	struct data_scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	struct walk *w = &s->walk;
 	if (w->left == 0)
 		return 1;
-	if (w->chunks >= max_chunks_per_call) {
-		struct socktap_counters *c = counters_get();
-		if (c) {
-			c->truncated_calls++;
-			c->truncated_bytes += w->left;
-		}
-		emit_length_only(w, w->left, SOCKTAP_DATA_F_TRUNCATED);
-		w->left = 0;
-		return 1;
-	}
 	if (w->seg_left == 0) {
 		/* Advance one iovec, or one message, per step: each step stays small for the verifier. */
 		if (w->msg_left == 0 && w->mmsg && w->msg_idx < w->msg_cnt) {
@@ -500,12 +500,9 @@ static long walk_step(__u64 index, void *ctx)
 			w->msg_left = m.msg_len < w->left ? m.msg_len : w->left;
 			return 0;
 		}
-		if (w->msg_left == 0 || !w->iov || w->iov_idx >= w->iov_cnt || w->iov_idx >= SOCKTAP_IOV_CAP) {
-			/* The kernel reported more bytes than the iovecs we can walk: report the rest. */
-			emit_length_only(w, w->left, SOCKTAP_DATA_F_TRUNCATED);
-			w->left = 0;
+		/* More bytes than the iovecs we walk: stop; walk_run reports the rest as a length. */
+		if (w->msg_left == 0 || !w->iov || w->iov_idx >= w->iov_cnt || w->iov_idx >= SOCKTAP_IOV_CAP)
 			return 1;
-		}
 		struct iovec v = {};
 		bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + (__u64)w->iov_idx * sizeof(struct iovec)));
 		w->iov_idx++;
@@ -541,28 +538,50 @@ static long walk_step(__u64 index, void *ctx)
 	w->msg_left -= n;
 	w->left -= n;
 	w->pos += n;
-	w->chunks++;
 	return 0;
 }
 
-/* Reserves `len` bytes of the direction's stream and reports them. */
+/* Reserves `len` bytes of the direction's stream and reports them. The per-call cap is the loop
+ * count itself: max_chunks_per_call slices plus one step per iovec entry and message. Counting
+ * slices in the walk state instead would make the verifier track every count as a distinct
+ * state and exceed its budget. What the loop did not reach is reported as a length. */
 static __always_inline void walk_run(struct walk *w, struct conn_state *st, __u64 len)
 {
 	w->left = len;
 	if (!w->mmsg)
 		w->msg_left = len;
 	w->pos = __sync_fetch_and_add(&st->pos[w->direction & 1], len);
-	/* Steps: one per event, one per iovec entry and message, one for a trailing length-only event. */
-	bpf_loop(max_chunks_per_call + SOCKTAP_IOV_CAP * (SOCKTAP_MMSG_CAP + 1) + 2, walk_step, w, 0);
+	__u32 steps = max_chunks_per_call + 1;
+	if (w->iov)
+		steps += w->iov_cnt < SOCKTAP_IOV_CAP ? w->iov_cnt : SOCKTAP_IOV_CAP;
+	if (w->mmsg)
+		steps += (SOCKTAP_IOV_CAP + 1) * w->msg_cnt;
+	bpf_loop(steps, walk_step, NULL, 0);
+	if (w->left > 0) {
+		struct socktap_counters *c = counters_get();
+		if (c) {
+			c->truncated_calls++;
+			c->truncated_bytes += w->left;
+		}
+		emit_length_only(w, w->left, SOCKTAP_DATA_F_TRUNCATED);
+		w->left = 0;
+	}
 }
 
-static __always_inline void walk_init(struct walk *w, struct conn_state *st, struct active_call *call, __u8 dir)
+/* The per-CPU walk, reset for a new call on `st`. */
+static __always_inline struct walk *walk_init(struct conn_state *st, struct active_call *call, __u8 dir)
 {
+	struct data_scratch *s = scratch_get();
+	if (!s)
+		return NULL;
+	struct walk *w = &s->walk;
+	__builtin_memset(w, 0, sizeof(*w));
 	w->id = st->id;
 	w->ts_enter_ns = call->ts_enter_ns;
 	w->ts_exit_ns = bpf_ktime_get_ns();
 	w->syscall = (__u16)call->syscall;
 	w->direction = dir;
+	return w;
 }
 
 /* Entry of every data syscall: targeted process and a (tracked or pre-existing) socket. */
@@ -603,11 +622,12 @@ static __always_inline int exit_buf(long ret, __u8 dir)
 	struct conn_state *st = exit_conn(&call, ret);
 	if (!st)
 		return 0;
-	struct walk w = {};
-	walk_init(&w, st, &call, dir);
-	w.buf = call.ptr;
-	w.seg_left = (__u64)ret;
-	walk_run(&w, st, (__u64)ret);
+	struct walk *w = walk_init(st, &call, dir);
+	if (!w)
+		return 0;
+	w->buf = call.ptr;
+	w->seg_left = (__u64)ret;
+	walk_run(w, st, (__u64)ret);
 	return 0;
 }
 
@@ -617,11 +637,12 @@ static __always_inline int exit_iov(long ret, __u8 dir)
 	struct conn_state *st = exit_conn(&call, ret);
 	if (!st)
 		return 0;
-	struct walk w = {};
-	walk_init(&w, st, &call, dir);
-	w.iov = call.ptr;
-	w.iov_cnt = (__u32)call.count;
-	walk_run(&w, st, (__u64)ret);
+	struct walk *w = walk_init(st, &call, dir);
+	if (!w)
+		return 0;
+	w->iov = call.ptr;
+	w->iov_cnt = (__u32)call.count;
+	walk_run(w, st, (__u64)ret);
 	return 0;
 }
 
@@ -633,11 +654,12 @@ static __always_inline int exit_msg(long ret, __u8 dir)
 		return 0;
 	struct user_msghdr mh = {};
 	bpf_probe_read_user(&mh, sizeof(mh), (void *)call.ptr);
-	struct walk w = {};
-	walk_init(&w, st, &call, dir);
-	w.iov = (__u64)mh.msg_iov;
-	w.iov_cnt = (__u32)mh.msg_iovlen;
-	walk_run(&w, st, (__u64)ret);
+	struct walk *w = walk_init(st, &call, dir);
+	if (!w)
+		return 0;
+	w->iov = (__u64)mh.msg_iov;
+	w->iov_cnt = (__u32)mh.msg_iovlen;
+	walk_run(w, st, (__u64)ret);
 	return 0;
 }
 
@@ -659,11 +681,12 @@ static __always_inline int exit_mmsg(long ret, __u8 dir)
 							       offsetof(struct mmsghdr, msg_len)));
 		total += len;
 	}
-	struct walk w = {};
-	walk_init(&w, st, &call, dir);
-	w.mmsg = call.ptr;
-	w.msg_cnt = cnt;
-	walk_run(&w, st, total);
+	struct walk *w = walk_init(st, &call, dir);
+	if (!w)
+		return 0;
+	w->mmsg = call.ptr;
+	w->msg_cnt = cnt;
+	walk_run(w, st, total);
 	return 0;
 }
 
@@ -715,10 +738,11 @@ int tp_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 	struct conn_state *st = exit_conn(&call, ctx->ret);
 	if (!st)
 		return 0;
-	struct walk w = {};
-	walk_init(&w, st, &call, SOCKTAP_DIR_EGRESS);
-	w.pos = __sync_fetch_and_add(&st->pos[SOCKTAP_DIR_EGRESS], (__u64)ctx->ret);
-	emit_length_only(&w, (__u64)ctx->ret, SOCKTAP_DATA_F_NO_PAYLOAD);
+	struct walk *w = walk_init(st, &call, SOCKTAP_DIR_EGRESS);
+	if (!w)
+		return 0;
+	w->pos = __sync_fetch_and_add(&st->pos[SOCKTAP_DIR_EGRESS], (__u64)ctx->ret);
+	emit_length_only(w, (__u64)ctx->ret, SOCKTAP_DATA_F_NO_PAYLOAD);
 	return 0;
 }
 

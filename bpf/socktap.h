@@ -15,9 +15,9 @@
  * map, whose values the kernel caps at 32 KiB, so header + payload must stay below that. */
 #define SOCKTAP_PAYLOAD_CAP 16384
 #define SOCKTAP_DEFAULT_PAYLOAD_BYTES 16384
-/* Default cap on events per syscall: 64 x 16 KiB = 1 MiB captured per call, the rest reported
+/* Default cap on events per syscall: 256 x 16 KiB = 4 MiB captured per call, the rest reported
  * as a length-only event. */
-#define SOCKTAP_DEFAULT_CHUNKS_PER_CALL 64
+#define SOCKTAP_DEFAULT_CHUNKS_PER_CALL 256
 #define SOCKTAP_MAX_CHUNKS_PER_CALL 4096
 /* sendmmsg/recvmmsg: messages walked per call (they are rare on TCP). */
 #define SOCKTAP_MMSG_CAP 16

@@ -1,0 +1,120 @@
+/**
+ * The native addon's surface, typed, and its loader. The addon is built by `npm run build`
+ * (node-gyp); node-gyp-build finds build/Release or a prebuild next to the package.
+ */
+import path from 'node:path';
+import { SocktapError } from '../util/errors';
+
+export interface NativeSessionOptions {
+  maxPayloadBytes?: number;
+  maxChunksPerCall?: number;
+  ringBufferBytes?: number;
+  maxConnections?: number;
+  wakeupThresholdBytes?: number;
+  includeNonTcp?: boolean;
+  pollIntervalMs?: number;
+  batchBytes?: number;
+  maxPendingBatches?: number;
+  btfPath?: string;
+}
+
+export interface NativeTargets {
+  all?: boolean;
+  tgids?: number[];
+  cgroupIds?: bigint[];
+}
+
+/** Counters as the addon reports them (kernel counters summed over CPUs + reader hand-off). */
+export interface NativeStats {
+  /** [entries, exits] per probed syscall, for calls on tracked sockets of targeted processes. */
+  probes: Record<string, [number, number]>;
+  lostEvents: number;
+  lostBytes: number;
+  truncatedCalls: number;
+  truncatedBytes: number;
+  readFailures: number;
+  connsOpened: number;
+  connsClosed: number;
+  batchesHandedOff: number;
+  recordsHandedOff: number;
+  handoffDroppedBatches: number;
+  handoffDroppedRecords: number;
+  ringBufferBytes: number;
+}
+
+export interface NativeSession {
+  setTargets(targets: NativeTargets): void;
+  stats(): NativeStats;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeLayoutStruct {
+  size: number;
+  [field: string]: number;
+}
+
+export interface NativeLayout {
+  conn_id: NativeLayoutStruct;
+  conn_open: NativeLayoutStruct;
+  conn_close: NativeLayoutStruct;
+  data: NativeLayoutStruct;
+  constants: Record<string, number>;
+}
+
+export interface TracefsStatus {
+  ok: boolean;
+  mountedNow: boolean;
+  path: string;
+  error?: string;
+}
+
+/** 1 = supported, 0 = not supported, negative = could not tell (an errno, usually EPERM). */
+export interface KernelFeatureProbe {
+  ringbuf: number;
+  tracepointProgram: number;
+  kprobeProgram: number;
+  bpfLoop: number;
+  probeReadUser: number;
+  cgroupId: number;
+}
+
+export interface NativeAddon {
+  Session: new (options: NativeSessionOptions, onBatch: (batch: Buffer, records: number) => void) => NativeSession;
+  layout(): NativeLayout;
+  ensureTracefs(): TracefsStatus;
+  probeFeatures(): KernelFeatureProbe;
+  libbpfVersion: string;
+}
+
+/** Package root: two levels up from agent/capture (source) or dist/agent/capture (built). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 4; i++) {
+    if (require('node:fs').existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new SocktapError('SOCKTAP_SYSTEM', `cannot find the socktap package root above ${__dirname}`);
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; a missing build becomes an error that says which command builds it. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const root = packageRoot();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    cached = load(root);
+    return cached;
+  } catch (err) {
+    throw new SocktapError(
+      'SOCKTAP_ADDON_MISSING',
+      `the socktap native addon is not built or cannot be loaded (${(err as Error).message.split('\n')[0]}). ` +
+        `Run \`npm run build\` in ${root} (it needs clang, libbpf-dev and bpftool: \`npm run setup\` installs them).`,
+      { cause: err },
+    );
+  }
+}

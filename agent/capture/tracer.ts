@@ -1,0 +1,298 @@
+/**
+ * Tracer: the typed facade over the native capture session. It loads and attaches the BPF
+ * programs, keeps the targets, decodes each batch from the reader thread into events and hands
+ * them to listeners ('batch' events) or to an async iterator.
+ *
+ *   const tracer = new Tracer({ targets: { pids: [1234] } });
+ *   tracer.start();
+ *   tracer.on('batch', (events) => ...);   // or: for await (const events of tracer) ...
+ *   tracer.setTargets({ pids: [1234, 5678] });
+ *   const finalStats = tracer.stop();
+ */
+import { EventEmitter } from 'node:events';
+import { MonotonicClock } from './clock';
+import { ConnIdTable, decodeBatch, type DecodeCounters } from './decode';
+import type { CaptureEvent } from './events';
+import { DEFAULT_CHUNKS_PER_CALL, DEFAULT_PAYLOAD_BYTES, MAX_CHUNKS_PER_CALL, PAYLOAD_CAP } from './layout';
+import { loadNative, type NativeSession, type NativeStats, type NativeSessionOptions } from './native';
+import { SocktapError } from '../util/errors';
+
+/** What to capture. Targets are additive: a process matching any of them is captured. */
+export interface Targets {
+  /** Every process on the host (except the agent itself). @default false */
+  readonly all?: boolean;
+  /** Process ids (thread group ids). */
+  readonly pids?: readonly number[];
+  /** cgroup v2 ids (inode numbers of the cgroup directories), as in Kubernetes pod filtering. */
+  readonly cgroupIds?: readonly bigint[];
+}
+
+export interface TracerOptions {
+  /** Initial targets. @default nothing is captured until setTargets() */
+  readonly targets?: Targets;
+  /** Payload bytes per event (1..16384). @default 16384 */
+  readonly maxPayloadBytes?: number;
+  /** Events per syscall before the rest is reported as a length only (1..4096). @default 256 */
+  readonly maxChunksPerCall?: number;
+  /** Ring buffer size in bytes, a power of two. @default 8 MiB */
+  readonly ringBufferBytes?: number;
+  /** Connections tracked in the kernel at once (LRU beyond). @default 65536 */
+  readonly maxConnections?: number;
+  /** How often the reader drains the ring buffer when the kernel does not wake it. @default 10 */
+  readonly pollIntervalMs?: number;
+  /** Ring fill level (bytes) at which the kernel wakes the reader early. @default ringBufferBytes / 8 */
+  readonly wakeupThresholdBytes?: number;
+  /** Batch size handed to JavaScript. @default 1 MiB */
+  readonly batchBytes?: number;
+  /** Batches queued for JavaScript before new ones are dropped (and counted). @default 64 */
+  readonly maxPendingBatches?: number;
+  /** Also track UDP and unix stream sockets. @default false */
+  readonly includeNonTcp?: boolean;
+  /** BTF file for kernels without /sys/kernel/btf/vmlinux. */
+  readonly btfPath?: string;
+  /** Batches an async iterator may hold before it drops (and counts) new ones. @default 256 */
+  readonly maxIteratorBatches?: number;
+}
+
+export interface TracerStats extends NativeStats {
+  /** Records delivered to JavaScript and decoded. */
+  readonly recordsDecoded: number;
+  readonly dataEvents: number;
+  readonly openEvents: number;
+  readonly closeEvents: number;
+  readonly malformedRecords: number;
+  /** Batches dropped because an async iterator consumer fell behind. */
+  readonly iteratorDroppedBatches: number;
+}
+
+export interface TracerEvents {
+  batch: [events: CaptureEvent[]];
+  error: [err: Error];
+}
+
+function checkInt(name: string, v: number | undefined, lo: number, hi: number): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  }
+}
+
+/** Validates options at the boundary, with one message form. Exported for unit tests. */
+export function validateTracerOptions(o: TracerOptions): void {
+  checkInt('maxPayloadBytes', o.maxPayloadBytes, 1, PAYLOAD_CAP);
+  checkInt('maxChunksPerCall', o.maxChunksPerCall, 1, MAX_CHUNKS_PER_CALL);
+  checkInt('ringBufferBytes', o.ringBufferBytes, 4096, 1 << 30);
+  if (o.ringBufferBytes !== undefined && (o.ringBufferBytes & (o.ringBufferBytes - 1)) !== 0) {
+    throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `ringBufferBytes must be a power of two, got ${o.ringBufferBytes}`);
+  }
+  checkInt('maxConnections', o.maxConnections, 64, 1 << 22);
+  checkInt('pollIntervalMs', o.pollIntervalMs, 1, 1000);
+  checkInt('batchBytes', o.batchBytes, 4096, 64 << 20);
+  checkInt('maxPendingBatches', o.maxPendingBatches, 1, 65536);
+  checkInt('maxIteratorBatches', o.maxIteratorBatches, 1, 1 << 20);
+  if (o.targets) validateTargets(o.targets);
+}
+
+export function validateTargets(t: Targets): void {
+  for (const [i, pid] of (t.pids ?? []).entries()) {
+    if (!Number.isInteger(pid) || pid < 1 || pid > 4194304) {
+      throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.pids[${i}] must be a process id (1..4194304), got ${pid}`);
+    }
+  }
+  for (const [i, id] of (t.cgroupIds ?? []).entries()) {
+    if (typeof id !== 'bigint' || id < 0n || id >= 1n << 64n) {
+      throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.cgroupIds[${i}] must be a 64-bit bigint, got ${String(id)}`);
+    }
+  }
+}
+
+export class Tracer extends EventEmitter<TracerEvents> {
+  /** Converts the events' CLOCK_MONOTONIC timestamps to wall time. */
+  readonly clock = new MonotonicClock();
+  private session: NativeSession | undefined;
+  private readonly ids = new ConnIdTable();
+  private readonly decodeCounters: DecodeCounters = { malformed: 0 };
+  private counts = { records: 0, data: 0, open: 0, close: 0, iteratorDropped: 0 };
+  private targets: Targets;
+  private finalStats: TracerStats | undefined;
+  private iterators = new Set<{ push(events: CaptureEvent[]): void; end(): void }>();
+
+  constructor(private readonly options: TracerOptions = {}) {
+    super();
+    validateTracerOptions(options);
+    this.targets = options.targets ?? {};
+  }
+
+  get running(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Loads and attaches the programs and starts the reader. Throws SocktapError on failure. */
+  start(): this {
+    if (this.session) throw new SocktapError('SOCKTAP_STATE', 'Tracer.start() called twice');
+    if (this.finalStats) throw new SocktapError('SOCKTAP_STATE', 'a stopped Tracer cannot be restarted; create a new one');
+    const native = loadNative();
+    const o = this.options;
+    const nativeOpts: NativeSessionOptions = {
+      maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_PAYLOAD_BYTES,
+      maxChunksPerCall: o.maxChunksPerCall ?? DEFAULT_CHUNKS_PER_CALL,
+      ringBufferBytes: o.ringBufferBytes,
+      maxConnections: o.maxConnections,
+      pollIntervalMs: o.pollIntervalMs,
+      wakeupThresholdBytes: o.wakeupThresholdBytes,
+      batchBytes: o.batchBytes,
+      maxPendingBatches: o.maxPendingBatches,
+      includeNonTcp: o.includeNonTcp,
+      btfPath: o.btfPath,
+    };
+    for (const k of Object.keys(nativeOpts) as (keyof NativeSessionOptions)[]) {
+      if (nativeOpts[k] === undefined) delete nativeOpts[k];
+    }
+    try {
+      this.session = new native.Session(nativeOpts, (batch, records) => this.onBatch(batch, records));
+    } catch (err) {
+      throw SocktapError.fromNative(err);
+    }
+    // A running tracer keeps the process alive, as a listening server does; see unref().
+    this.session.ref();
+    this.applyTargets();
+    return this;
+  }
+
+  /** Lets the process exit while the tracer runs (for tools that own their lifetime). */
+  unref(): this {
+    this.session?.unref();
+    return this;
+  }
+
+  /** Replaces the targets; takes effect in the kernel immediately. */
+  setTargets(targets: Targets): void {
+    validateTargets(targets);
+    this.targets = targets;
+    if (this.session) this.applyTargets();
+  }
+
+  getTargets(): Targets {
+    return this.targets;
+  }
+
+  /** Current counters; after stop(), the final ones. */
+  stats(): TracerStats {
+    if (!this.session) {
+      if (this.finalStats) return this.finalStats;
+      throw new SocktapError('SOCKTAP_STATE', 'Tracer.stats() before start()');
+    }
+    return this.compose(this.session.stats());
+  }
+
+  /**
+   * Detaches every program, drains the ring buffer and frees the kernel objects. Returns the
+   * final counters. Batches still queued for JavaScript are delivered afterwards.
+   */
+  stop(): TracerStats {
+    if (!this.session) {
+      if (this.finalStats) return this.finalStats;
+      throw new SocktapError('SOCKTAP_STATE', 'Tracer.stop() before start()');
+    }
+    const session = this.session;
+    // Counters are read before the maps are freed; the reader's final drain happens in stop().
+    const before = session.stats();
+    session.stop();
+    this.session = undefined;
+    this.finalStats = this.compose(before);
+    // The final drain may still deliver batches: let them through, then end the iterators.
+    setImmediate(() => {
+      for (const it of this.iterators) it.end();
+      this.iterators.clear();
+    });
+    return this.finalStats;
+  }
+
+  /** Async iteration over decoded batches until stop(). */
+  [Symbol.asyncIterator](): AsyncIterator<CaptureEvent[]> {
+    const queue: CaptureEvent[][] = [];
+    let waiting: ((r: IteratorResult<CaptureEvent[]>) => void) | undefined;
+    let ended = !this.session && this.finalStats !== undefined;
+    const max = this.options.maxIteratorBatches ?? 256;
+    const sink = {
+      push: (events: CaptureEvent[]) => {
+        if (waiting) {
+          const w = waiting;
+          waiting = undefined;
+          w({ value: events, done: false });
+        } else if (queue.length < max) {
+          queue.push(events);
+        } else {
+          this.counts.iteratorDropped++;
+        }
+      },
+      end: () => {
+        ended = true;
+        if (waiting) {
+          const w = waiting;
+          waiting = undefined;
+          w({ value: undefined, done: true });
+        }
+      },
+    };
+    this.iterators.add(sink);
+    return {
+      next: () => {
+        const value = queue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return: () => {
+        this.iterators.delete(sink);
+        sink.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  private applyTargets(): void {
+    try {
+      this.session!.setTargets({
+        all: this.targets.all ?? false,
+        tgids: [...(this.targets.pids ?? [])],
+        cgroupIds: [...(this.targets.cgroupIds ?? [])],
+      });
+    } catch (err) {
+      throw SocktapError.fromNative(err);
+    }
+  }
+
+  // JS thread, once per batch from the reader thread.
+  private onBatch(batch: Buffer, records: number): void {
+    this.counts.records += records;
+    const events: CaptureEvent[] = [];
+    decodeBatch(batch, this.ids, this.decodeCounters, (ev) => {
+      events.push(ev);
+      if (ev.kind === 'data') this.counts.data++;
+      else if (ev.kind === 'open') this.counts.open++;
+      else this.counts.close++;
+    });
+    if (events.length === 0) return;
+    try {
+      this.emit('batch', events);
+    } catch (err) {
+      // A throwing listener must not take the reader down with it.
+      if (this.listenerCount('error') > 0) this.emit('error', err as Error);
+      else process.emitWarning(`socktap: a 'batch' listener threw: ${(err as Error).message}`);
+    }
+    for (const it of this.iterators) it.push(events);
+  }
+
+  private compose(n: NativeStats): TracerStats {
+    return {
+      ...n,
+      recordsDecoded: this.counts.records,
+      dataEvents: this.counts.data,
+      openEvents: this.counts.open,
+      closeEvents: this.counts.close,
+      malformedRecords: this.decodeCounters.malformed,
+      iteratorDroppedBatches: this.counts.iteratorDropped,
+    };
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Capture engine against real processes: exact byte streams, roles and addresses, connections
+ * that predate the tracer, targeting at runtime, fd reuse, detach on stop and on kill -9, and
+ * loss accounting with a deliberately tiny ring buffer.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Capture } from '../helpers/capture';
+import { bpfAvailable } from '../helpers/bpf';
+import { fixtures, run, start, tempDir } from '../helpers/procs';
+import { RawClient, startEchoServer, waitLine, pattern } from '../helpers/fixtures';
+import { Tracer } from '../../agent/capture/tracer';
+
+/** Byte-for-byte equality with a readable failure (first differing offset, not a 1 MiB diff). */
+function assertSameBytes(actual: Buffer, expected: Buffer, label: string): void {
+  if (actual.equals(expected)) return;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  assert.fail(
+    `${label}: ${actual.length} bytes captured, ${expected.length} expected; first difference at offset ${i}: ` +
+      `captured ${JSON.stringify(actual.subarray(i, i + 32).toString('latin1'))}, ` +
+      `expected ${JSON.stringify(expected.subarray(i, i + 32).toString('latin1'))}`,
+  );
+}
+
+function streamLength(cap: Capture, key: string | undefined, dir: 'ingress' | 'egress'): number {
+  if (!key) return -1;
+  try {
+    return cap.bytes(key, dir).length;
+  } catch {
+    return -1;
+  }
+}
+
+function postEcho(port: number, body: Buffer, connection: 'close' | 'keep-alive'): Buffer {
+  const head =
+    `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/octet-stream\r\n` +
+    `Content-Length: ${body.length}\r\nConnection: ${connection}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+function getBytes(port: number, n: number): Buffer {
+  return Buffer.from(`GET /bytes/${n} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: keep-alive\r\n\r\n`, 'latin1');
+}
+
+/** Tracepoint attachments of a process, as `bpftool perf list` reports them: {tracepoint, progId}. */
+async function attachmentsOf(pid: number): Promise<{ tracepoint: string; progId: number }[]> {
+  const { stdout } = await run('bpftool', ['-j', 'perf', 'list']);
+  const rows = JSON.parse(stdout) as { pid: number; prog_id: number; tracepoint?: string }[];
+  return rows.filter((r) => r.pid === pid).map((r) => ({ tracepoint: r.tracepoint ?? '', progId: r.prog_id }));
+}
+
+async function liveProgIds(): Promise<Set<number>> {
+  const { stdout } = await run('bpftool', ['-j', 'prog', 'show']);
+  return new Set((JSON.parse(stdout) as { id: number }[]).map((p) => p.id));
+}
+
+/** The 15 syscalls, each with an entry and an exit tracepoint. */
+const EXPECTED_TRACEPOINTS = ['accept', 'accept4', 'connect', 'close', 'read', 'write', 'readv', 'writev', 'sendto',
+  'recvfrom', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'sendfile64'].flatMap((s) => [`sys_enter_${s}`, `sys_exit_${s}`]).sort();
+
+test('1 MiB each way: both sides captured byte for byte, opposite roles, right addresses', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  const server = await startEchoServer();
+  const client = new RawClient();
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+    client.proc.kill('SIGKILL');
+  });
+  const body = crypto.randomBytes(1 << 20);
+  const request = postEcho(server.port, body, 'close');
+  fs.writeFileSync(path.join(dir, 'req'), request);
+
+  const cap = new Capture({ targets: { pids: [server.proc.pid, client.pid] } }).start();
+  t.after(() => cap.stop());
+  const clientPort = Number((await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected')).split(' ')[1]);
+  await client.cmd(`send ${path.join(dir, 'req')}`, 'sent');
+  await client.cmd(`recvall ${path.join(dir, 'resp')}`, 'eof', 30000);
+  const response = fs.readFileSync(path.join(dir, 'resp'));
+  assert.ok(response.subarray(response.length - body.length).equals(body), 'the server echoed the body');
+
+  const srv = () => cap.connsOf(server.proc.pid)[0];
+  const cli = () => cap.connsOf(client.pid)[0];
+  await cap.waitFor('all four streams complete', () =>
+    streamLength(cap, srv()?.conn.key, 'ingress') === request.length &&
+    streamLength(cap, srv()?.conn.key, 'egress') === response.length &&
+    streamLength(cap, cli()?.conn.key, 'egress') === request.length &&
+    streamLength(cap, cli()?.conn.key, 'ingress') === response.length,
+    15000,
+  );
+  await cap.waitFor('server close event', () => cap.closes.has(srv().conn.key));
+
+  assert.equal(cap.connsOf(server.proc.pid).length, 1);
+  assert.equal(cap.connsOf(client.pid).length, 1);
+  const s = srv();
+  const c = cli();
+  assert.equal(s.role, 'server');
+  assert.equal(s.source, 'accept');
+  assert.equal(c.role, 'client');
+  assert.equal(c.source, 'connect');
+  assert.equal(s.family, 'ipv4');
+  assert.deepEqual(s.local, { ip: '127.0.0.1', port: server.port });
+  assert.deepEqual(s.remote, { ip: '127.0.0.1', port: clientPort });
+  assert.deepEqual(c.local, { ip: '127.0.0.1', port: clientPort });
+  assert.deepEqual(c.remote, { ip: '127.0.0.1', port: server.port });
+  assert.notEqual(s.conn.key, c.conn.key);
+
+  assertSameBytes(cap.bytes(s.conn.key, 'ingress'), request, 'server ingress');
+  assertSameBytes(cap.bytes(c.conn.key, 'egress'), request, 'client egress');
+  assertSameBytes(cap.bytes(s.conn.key, 'egress'), response, 'server egress');
+  assertSameBytes(cap.bytes(c.conn.key, 'ingress'), response, 'client ingress');
+
+  // 1 MiB cannot pass in one read: it arrives across many syscalls, each event within the limit.
+  const serverReads = cap.dataEvents(s.conn.key, 'ingress');
+  assert.ok(serverReads.length >= 16, `expected many read events, got ${serverReads.length}`);
+  assert.ok(serverReads.every((e) => e.len <= 16384 && e.payload.length === e.len && e.syscall === 'read'));
+  const closed = cap.closes.get(s.conn.key)!;
+  assert.equal(closed.ingressBytes, BigInt(request.length));
+  assert.equal(closed.egressBytes, BigInt(response.length));
+  const stats = cap.stop();
+  assert.equal(stats.lostEvents, 0);
+  assert.equal(stats.handoffDroppedRecords, 0);
+  // Syscall tracepoints never miss an exit: every probe's entries and exits pair up.
+  for (const [name, [entries, exits]] of Object.entries(stats.probes)) assert.equal(exits, entries, `probe ${name}`);
+});
+
+test('a keep-alive connection opened before the tracer started is captured after it starts', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  const server = await startEchoServer();
+  const client = new RawClient();
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+    client.proc.kill('SIGKILL');
+  });
+  const [, portStr] = (await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected')).split(' ');
+  const clientPort = Number(portStr);
+  fs.writeFileSync(path.join(dir, 'req1'), getBytes(server.port, 100));
+  await client.cmd(`send ${path.join(dir, 'req1')}`, 'sent');
+  await client.cmd(`recvhttp ${path.join(dir, 'resp1')}`, 'response');
+
+  const cap = new Capture({ targets: { pids: [server.proc.pid, client.pid] } }).start();
+  t.after(() => cap.stop());
+  const request2 = getBytes(server.port, 5000);
+  fs.writeFileSync(path.join(dir, 'req2'), request2);
+  await client.cmd(`send ${path.join(dir, 'req2')}`, 'sent');
+  await client.cmd(`recvhttp ${path.join(dir, 'resp2')}`, 'response');
+  const response2 = fs.readFileSync(path.join(dir, 'resp2'));
+  assert.ok(response2.subarray(response2.length - 5000).equals(pattern(5000)));
+
+  const srv = () => cap.connsOf(server.proc.pid)[0];
+  const cli = () => cap.connsOf(client.pid)[0];
+  await cap.waitFor('second exchange captured on both sides', () =>
+    streamLength(cap, srv()?.conn.key, 'egress') === response2.length &&
+    streamLength(cap, cli()?.conn.key, 'ingress') === response2.length,
+  );
+  assert.equal(cap.connsOf(server.proc.pid).length, 1);
+  assert.equal(cap.connsOf(client.pid).length, 1);
+  for (const o of [srv(), cli()]) {
+    assert.equal(o.source, 'first_data');
+    assert.equal(o.role, 'unknown', 'role of a pre-existing connection is inferred later, in user space');
+  }
+  // Addresses come from the kernel socket even though accept/connect were never seen.
+  assert.deepEqual(srv().local, { ip: '127.0.0.1', port: server.port });
+  assert.deepEqual(srv().remote, { ip: '127.0.0.1', port: clientPort });
+  assert.deepEqual(cli().local, { ip: '127.0.0.1', port: clientPort });
+  assert.deepEqual(cli().remote, { ip: '127.0.0.1', port: server.port });
+  // The stream starts at the pickup: exactly the second request and response.
+  assertSameBytes(cap.bytes(srv().conn.key, 'ingress'), request2, 'server ingress');
+  assertSameBytes(cap.bytes(cli().conn.key, 'egress'), request2, 'client egress');
+  assertSameBytes(cap.bytes(srv().conn.key, 'egress'), response2, 'server egress');
+  assertSameBytes(cap.bytes(cli().conn.key, 'ingress'), response2, 'client ingress');
+});
+
+test('untargeted processes produce no events; targets changed at runtime take effect', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  const server = await startEchoServer();
+  const client = new RawClient();
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+    client.proc.kill('SIGKILL');
+  });
+  const cap = new Capture({ targets: {} }).start();
+  t.after(() => cap.stop());
+  const req = (n: number) => {
+    const f = path.join(dir, `req${n}`);
+    fs.writeFileSync(f, getBytes(server.port, n));
+    return f;
+  };
+  const exchange = async (n: number) => {
+    await client.cmd(`send ${req(n)}`, 'sent');
+    await client.cmd(`recvhttp ${path.join(dir, `resp${n}`)}`, 'response');
+  };
+  const ours = () => cap.events.filter((e) => e.conn.tgid === server.proc.pid || e.conn.tgid === client.pid);
+
+  // Phase 1: nothing targeted.
+  await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected');
+  await exchange(10);
+  await cap.settle();
+  assert.equal(ours().length, 0, 'no events before any target is set');
+
+  // Phase 2: the server becomes a target; the client stays untargeted.
+  cap.tracer.setTargets({ pids: [server.proc.pid] });
+  await exchange(20);
+  const srv = () => cap.connsOf(server.proc.pid)[0];
+  await cap.waitFor('server exchange', () => streamLength(cap, srv()?.conn.key, 'ingress') === getBytes(server.port, 20).length);
+  await cap.settle();
+  assertSameBytes(cap.bytes(srv().conn.key, 'ingress'), getBytes(server.port, 20), 'server ingress after targeting');
+  assert.equal(cap.dataOf(client.pid).length, 0, 'the untargeted client produced no data events');
+  assert.equal(cap.connsOf(client.pid).length, 0);
+
+  // Phase 3: targets cleared at runtime: the next exchange is not captured.
+  const before = ours().length;
+  cap.tracer.setTargets({ pids: [] });
+  await exchange(30);
+  await cap.settle();
+  assert.equal(ours().length, before, 'no events after the target was removed');
+  assert.equal(cap.tracer.getTargets().pids?.length, 0);
+});
+
+test('fd reuse: close and reconnect on the same fd number gives two connection ids', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  const server = await startEchoServer();
+  const client = new RawClient();
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+    client.proc.kill('SIGKILL');
+  });
+  const cap = new Capture({ targets: { pids: [client.pid] } }).start();
+  t.after(() => cap.stop());
+  const f = path.join(dir, 'req');
+  fs.writeFileSync(f, getBytes(server.port, 64));
+  const fds: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    fds.push(Number((await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected')).split(' ')[2]));
+    await client.cmd(`send ${f}`, 'sent');
+    await client.cmd(`recvhttp ${path.join(dir, `resp${i}`)}`, 'response');
+    await client.cmd('close', 'closed');
+  }
+  assert.equal(fds[0], fds[1], 'the kernel reused the fd number');
+  await cap.waitFor('two connections closed', () => cap.connsOf(client.pid).filter((o) => cap.closes.has(o.conn.key)).length === 2);
+  const conns = cap.connsOf(client.pid);
+  assert.equal(conns.length, 2);
+  assert.equal(conns[0].conn.fd, fds[0]);
+  assert.equal(conns[1].conn.fd, fds[0]);
+  assert.notEqual(conns[0].conn.key, conns[1].conn.key);
+  assert.notEqual(conns[0].conn.generation, conns[1].conn.generation);
+  // The process start time in the id is the kernel's (matches /proc/PID/stat starttime in ticks).
+  const stat = fs.readFileSync(`/proc/${client.pid}/stat`, 'utf8');
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const ticksPerSec = 100; // USER_HZ, fixed at 100 on Linux for /proc
+  assert.equal(Number(conns[0].conn.procStartNs / BigInt(1e9 / ticksPerSec)), startTicks);
+  for (const o of conns) {
+    const expected = getBytes(server.port, 64);
+    assertSameBytes(cap.bytes(o.conn.key, 'egress'), expected, `egress of ${o.conn.key}`);
+  }
+});
+
+test('stop() detaches every program', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const tracer = new Tracer({ targets: {} }).start();
+  const attached = await attachmentsOf(process.pid);
+  assert.deepEqual(attached.map((a) => a.tracepoint).sort(), EXPECTED_TRACEPOINTS);
+  tracer.stop();
+  assert.deepEqual(await attachmentsOf(process.pid), [], 'no tracepoint attachment left');
+  await waitGone(attached.map((a) => a.progId));
+});
+
+test('kill -9 of the agent leaves nothing attached', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const agent = start(process.execPath, ['--import', 'tsx', path.join(fixtures, 'agent-child.ts')]);
+  t.after(() => agent.kill('SIGKILL'));
+  await waitLine(agent, 'ready', 20000);
+  const attached = await attachmentsOf(agent.pid);
+  assert.deepEqual(attached.map((a) => a.tracepoint).sort(), EXPECTED_TRACEPOINTS);
+  agent.child.kill('SIGKILL');
+  await agent.exited;
+  assert.deepEqual(await attachmentsOf(agent.pid), []);
+  await waitGone(attached.map((a) => a.progId));
+});
+
+async function waitGone(ids: number[]): Promise<void> {
+  // Programs are freed once their last fd is closed; the kernel may defer that by an RCU period.
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const live = await liveProgIds();
+    const left = ids.filter((id) => live.has(id));
+    if (left.length === 0) return;
+    if (Date.now() > deadline) assert.fail(`programs still loaded: ${left.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('tiny ring buffer under load: losses are counted, captured + lost = what the server did', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const server = await startEchoServer();
+  t.after(() => server.proc.kill('SIGKILL'));
+  // One 16 KiB ring drained every 500 ms, never woken early: it must overflow under wrk.
+  const cap = new Capture({
+    targets: { pids: [server.proc.pid] },
+    ringBufferBytes: 16384,
+    maxPayloadBytes: 1024,
+    pollIntervalMs: 500,
+    wakeupThresholdBytes: 16384,
+  }).start();
+  t.after(() => cap.stop());
+  await run('wrk', ['-t1', '-c4', '-d2s', `http://127.0.0.1:${server.port}/bytes/3000`]);
+  const did = await server.stats();
+  await cap.settle(700);
+  const stats = cap.stop();
+  const data = cap.dataOf(server.proc.pid);
+  const capturedBytes = data.reduce((n, e) => n + e.len, 0);
+  assert.ok(did.requests > 100, `wrk should have made many requests, made ${did.requests}`);
+  assert.ok(stats.lostEvents > 0, 'the tiny ring must overflow');
+  assert.equal(stats.handoffDroppedRecords, 0);
+  assert.equal(stats.truncatedCalls, 0);
+  assert.equal(
+    capturedBytes + stats.lostBytes,
+    did.bytesRead + did.bytesWritten,
+    `captured ${capturedBytes} + lost ${stats.lostBytes} vs server's ${did.bytesRead} read + ${did.bytesWritten} written`,
+  );
+});
