@@ -119,9 +119,10 @@ struct walk {
 	__u32 iov_cnt;
 	__u32 msg_idx;
 	__u32 msg_cnt;
+	__u32 chunks;     /* slices emitted for this call, against max_chunks_per_call */
 	__u16 syscall;
 	__u8 direction;
-	__u8 _pad[5];
+	__u8 _pad;
 };
 
 /* Per-CPU scratch: the walk state and one data event (too large for the 512-byte BPF stack).
@@ -485,7 +486,7 @@ static long walk_step(__u64 index, void *ctx)
 	if (!s)
 		return 1;
 	struct walk *w = &s->walk;
-	if (w->left == 0)
+	if (w->left == 0 || w->chunks >= max_chunks_per_call)
 		return 1;
 	if (w->seg_left == 0) {
 		/* Advance one iovec, or one message, per step: each step stays small for the verifier. */
@@ -538,20 +539,20 @@ static long walk_step(__u64 index, void *ctx)
 	w->msg_left -= n;
 	w->left -= n;
 	w->pos += n;
+	w->chunks++;
 	return 0;
 }
 
-/* Reserves `len` bytes of the direction's stream and reports them. The per-call cap is the loop
- * count itself: max_chunks_per_call slices plus one step per iovec entry and message. Counting
- * slices in the walk state instead would make the verifier track every count as a distinct
- * state and exceed its budget. What the loop did not reach is reported as a length. */
+/* Reserves `len` bytes of the direction's stream and reports them: at most max_chunks_per_call
+ * slices, and what the walk did not reach (the cap, or more bytes than the iovecs we walk) as a
+ * length. The loop count only has to be large enough: one step per slice, iovec and message. */
 static __always_inline void walk_run(struct walk *w, struct conn_state *st, __u64 len)
 {
 	w->left = len;
 	if (!w->mmsg)
 		w->msg_left = len;
 	w->pos = __sync_fetch_and_add(&st->pos[w->direction & 1], len);
-	__u32 steps = max_chunks_per_call + 1;
+	__u32 steps = max_chunks_per_call;
 	if (w->iov)
 		steps += w->iov_cnt < SOCKTAP_IOV_CAP ? w->iov_cnt : SOCKTAP_IOV_CAP;
 	if (w->mmsg)

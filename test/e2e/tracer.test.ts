@@ -326,3 +326,78 @@ test('tiny ring buffer under load: losses are counted, captured + lost = what th
     `captured ${capturedBytes} + lost ${stats.lostBytes} vs server's ${did.bytesRead} read + ${did.bytesWritten} written`,
   );
 });
+
+test('per-event limit and per-call cap: slices of maxPayloadBytes, the rest reported as a length', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  const server = await startEchoServer();
+  const client = new RawClient();
+  t.after(() => {
+    server.proc.kill('SIGKILL');
+    client.proc.kill('SIGKILL');
+  });
+  // 1000-byte slices, at most 3 per syscall: a large read yields 3 slices and one length-only rest.
+  const cap = new Capture({ targets: { pids: [server.proc.pid] }, maxPayloadBytes: 1000, maxChunksPerCall: 3 }).start();
+  t.after(() => cap.stop());
+  const body = crypto.randomBytes(200_000);
+  const request = postEcho(server.port, body, 'close');
+  fs.writeFileSync(path.join(dir, 'req'), request);
+  await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected');
+  await client.cmd(`send ${path.join(dir, 'req')}`, 'sent');
+  await client.cmd(`recvall ${path.join(dir, 'resp')}`, 'eof', 20000);
+  const srv = () => cap.connsOf(server.proc.pid)[0];
+  await cap.waitFor('server close', () => srv() !== undefined && cap.closes.has(srv().conn.key));
+  await cap.settle();
+  const events = cap.dataEvents(srv().conn.key, 'ingress');
+  // Each read syscall: full slices of 1000 bytes, then (if the read was larger) one truncated event.
+  const byCall = new Map<bigint, typeof events>();
+  for (const e of events) byCall.set(e.tsEnterNs, [...(byCall.get(e.tsEnterNs) ?? []), e]);
+  let truncatedBytes = 0;
+  let truncatedCalls = 0;
+  for (const call of byCall.values()) {
+    const captured = call.filter((e) => !e.truncated);
+    assert.ok(captured.length <= 3);
+    assert.ok(captured.every((e) => e.payload.length === e.len && e.len <= 1000));
+    const rest = call.filter((e) => e.truncated);
+    assert.ok(rest.length <= 1);
+    if (rest.length === 1) {
+      assert.equal(captured.length, 3);
+      assert.equal(rest[0].payload.length, 0);
+      truncatedBytes += rest[0].len;
+      truncatedCalls++;
+    }
+  }
+  assert.ok(truncatedCalls > 0, 'some read was larger than 3000 bytes');
+  // The stream: captured bytes are the request's bytes at their positions; holes are 'uncaptured'.
+  let total = 0;
+  for (const p of cap.pieces(srv().conn.key, 'ingress')) {
+    if (p.kind === 'data') assert.ok(p.data.equals(request.subarray(p.pos, p.pos + p.data.length)));
+    else assert.equal(p.reason, 'uncaptured');
+    total += p.kind === 'data' ? p.data.length : p.len;
+  }
+  assert.equal(total, request.length);
+  const stats = cap.stop();
+  assert.equal(stats.truncatedCalls, truncatedCalls + countTruncatedEgress(cap, srv().conn.key));
+  assert.ok(stats.truncatedBytes >= truncatedBytes);
+});
+
+function countTruncatedEgress(cap: Capture, key: string): number {
+  const calls = new Set(cap.dataEvents(key, 'egress').filter((e) => e.truncated).map((e) => e.tsEnterNs));
+  return calls.size;
+}
+
+test('the agent mounts tracefs when it is not mounted', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const mounted = () => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/kernel/tracing');
+  if (mounted()) await run('umount', ['/sys/kernel/tracing']);
+  assert.equal(mounted(), false, 'tracefs unmounted for the test');
+  assert.equal(fs.existsSync('/sys/kernel/tracing/events/syscalls'), false);
+  const tracer = new Tracer({ targets: {} }).start();
+  try {
+    assert.equal(mounted(), true, 'Tracer.start() mounted tracefs');
+    assert.ok(fs.existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_read'));
+    assert.equal((await attachmentsOf(process.pid)).length, 30);
+  } finally {
+    tracer.stop();
+  }
+});

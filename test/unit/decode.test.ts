@@ -1,0 +1,151 @@
+/** The batch decoder on hand-built batches: every field, framing, and malformed input. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConnIdTable, decodeBatch, formatAddress } from '../../agent/capture/decode';
+import type { CaptureEvent } from '../../agent/capture/events';
+import * as L from '../../agent/capture/layout';
+
+function frame(rec: Buffer): Buffer {
+  const padded = Math.ceil(rec.length / 8) * 8;
+  const out = Buffer.alloc(8 + padded);
+  out.writeUInt32LE(rec.length, 0);
+  rec.copy(out, 8);
+  return out;
+}
+
+function writeId(b: Buffer, off: number, tgid: number, fd: number, gen: bigint, start: bigint): void {
+  b.writeUInt32LE(tgid, off + L.CONN_ID.tgid);
+  b.writeUInt32LE(fd, off + L.CONN_ID.fd);
+  b.writeBigUInt64LE(gen, off + L.CONN_ID.generation);
+  b.writeBigUInt64LE(start, off + L.CONN_ID.proc_start_ns);
+}
+
+function openRecord(family: number, local: number[], remote: number[], lport: number, rport: number): Buffer {
+  const b = Buffer.alloc(L.CONN_OPEN.size);
+  b.writeUInt32LE(L.EV_CONN_OPEN, 0);
+  b.writeUInt32LE(1, L.CONN_OPEN.role);
+  b.writeBigUInt64LE(123n, L.CONN_OPEN.ts_ns);
+  writeId(b, L.CONN_OPEN.id, 4242, 7, 9n, 555n);
+  b.writeUInt16LE(family, L.CONN_OPEN.family);
+  b.writeUInt16LE(6, L.CONN_OPEN.protocol);
+  b.writeUInt16LE(lport, L.CONN_OPEN.local_port);
+  b.writeUInt16LE(rport, L.CONN_OPEN.remote_port);
+  Buffer.from(local).copy(b, L.CONN_OPEN.local_addr);
+  Buffer.from(remote).copy(b, L.CONN_OPEN.remote_addr);
+  b.writeUInt32LE(1, L.CONN_OPEN.source);
+  b.writeUInt32LE(4243, L.CONN_OPEN.tid);
+  b.write('nginx\0', L.CONN_OPEN.comm, 'latin1');
+  return b;
+}
+
+function dataRecord(payload: Buffer, opts: { len?: number; flags?: number; pos?: number; syscall?: number; dir?: number } = {}): Buffer {
+  const b = Buffer.alloc(L.DATA.size + payload.length);
+  b.writeUInt32LE(L.EV_DATA, 0);
+  b.writeUInt16LE(opts.syscall ?? L.SYSCALLS.indexOf('writev'), L.DATA.syscall);
+  b[L.DATA.direction] = opts.dir ?? 1;
+  b[L.DATA.flags] = opts.flags ?? 0;
+  b.writeBigUInt64LE(1000n, L.DATA.ts_enter_ns);
+  b.writeBigUInt64LE(2000n, L.DATA.ts_exit_ns);
+  writeId(b, L.DATA.id, 4242, 7, 9n, 555n);
+  b.writeBigUInt64LE(BigInt(opts.pos ?? 0), L.DATA.pos);
+  b.writeUInt32LE(opts.len ?? payload.length, L.DATA.len_bytes);
+  b.writeUInt32LE(payload.length, L.DATA.captured_bytes);
+  payload.copy(b, L.DATA.payload);
+  return b;
+}
+
+function decode(batch: Buffer) {
+  const events: CaptureEvent[] = [];
+  const counters = { malformed: 0 };
+  decodeBatch(batch, new ConnIdTable(), counters, (e) => events.push(e));
+  return { events, counters };
+}
+
+test('open, data and close records decode with every field', () => {
+  const close = Buffer.alloc(L.CONN_CLOSE.size);
+  close.writeUInt32LE(L.EV_CONN_CLOSE, 0);
+  close.writeBigUInt64LE(3000n, L.CONN_CLOSE.ts_ns);
+  writeId(close, L.CONN_CLOSE.id, 4242, 7, 9n, 555n);
+  close.writeBigUInt64LE(10n, L.CONN_CLOSE.ingress_bytes);
+  close.writeBigUInt64LE(5n, L.CONN_CLOSE.egress_bytes);
+  const batch = Buffer.concat([
+    frame(openRecord(2, [127, 0, 0, 1], [10, 1, 2, 3], 8080, 51234)),
+    frame(dataRecord(Buffer.from('hello'), { pos: 7 })),
+    frame(close),
+  ]);
+  const { events, counters } = decode(batch);
+  assert.equal(counters.malformed, 0);
+  assert.equal(events.length, 3);
+  const [open, data, closed] = events;
+  assert.equal(open.kind, 'open');
+  if (open.kind !== 'open') return;
+  assert.deepEqual(
+    { role: open.role, source: open.source, family: open.family, protocol: open.protocol, local: open.local, remote: open.remote, tid: open.tid, comm: open.comm, ts: open.tsNs },
+    { role: 'server', source: 'accept', family: 'ipv4', protocol: 'tcp', local: { ip: '127.0.0.1', port: 8080 }, remote: { ip: '10.1.2.3', port: 51234 }, tid: 4243, comm: 'nginx', ts: 123n },
+  );
+  assert.deepEqual({ ...open.conn }, { tgid: 4242, fd: 7, generation: 9n, procStartNs: 555n, key: '4242:7:9' });
+  assert.equal(data.kind, 'data');
+  if (data.kind !== 'data') return;
+  assert.equal(data.conn, open.conn, 'one ConnId object per connection');
+  assert.deepEqual(
+    { syscall: data.syscall, direction: data.direction, pos: data.pos, len: data.len, payload: data.payload.toString(), enter: data.tsEnterNs, exit: data.tsExitNs },
+    { syscall: 'writev', direction: 'egress', pos: 7, len: 5, payload: 'hello', enter: 1000n, exit: 2000n },
+  );
+  assert.deepEqual([data.noPayload, data.truncated, data.readFailed], [false, false, false]);
+  assert.equal(closed.kind, 'close');
+  if (closed.kind !== 'close') return;
+  assert.deepEqual([closed.ingressBytes, closed.egressBytes, closed.tsNs], [10n, 5n, 3000n]);
+});
+
+test('length-only data events: sendfile and the per-call cap', () => {
+  const { events } = decode(
+    Buffer.concat([
+      frame(dataRecord(Buffer.alloc(0), { len: 307200, flags: L.DATA_F_NO_PAYLOAD, syscall: L.SYSCALLS.indexOf('sendfile') })),
+      frame(dataRecord(Buffer.alloc(0), { len: 99, flags: L.DATA_F_TRUNCATED })),
+    ]),
+  );
+  const [a, b] = events;
+  assert.ok(a.kind === 'data' && a.noPayload && a.len === 307200 && a.payload.length === 0 && a.syscall === 'sendfile');
+  assert.ok(b.kind === 'data' && b.truncated && b.len === 99);
+});
+
+test('malformed records are counted and skipped, never thrown', () => {
+  const good = frame(dataRecord(Buffer.from('ok')));
+  const unknownType = Buffer.alloc(16);
+  unknownType.writeUInt32LE(99, 0);
+  const short = Buffer.alloc(8);
+  short.writeUInt32LE(L.EV_DATA, 0);
+  const lying = dataRecord(Buffer.from('abc'));
+  lying.writeUInt32LE(1000, L.DATA.captured_bytes); // claims more payload than the record holds
+  const { events, counters } = decode(Buffer.concat([frame(unknownType), frame(short), frame(lying), good]));
+  assert.equal(events.length, 1);
+  assert.equal(counters.malformed, 3);
+  // A frame whose length runs past the batch ends decoding of that batch.
+  const truncatedBatch = Buffer.concat([good, good.subarray(0, 20)]);
+  truncatedBatch.writeUInt32LE(500, good.length);
+  const r = decode(truncatedBatch);
+  assert.equal(r.events.length, 1);
+  assert.equal(r.counters.malformed, 1);
+});
+
+test('formatAddress: IPv4, IPv6 with zero compression, IPv4-mapped IPv6', () => {
+  const v6 = (hex: string) => Buffer.from(hex.replace(/:/g, ''), 'hex');
+  assert.equal(formatAddress(2, Buffer.from([192, 168, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), '192.168.0.1');
+  assert.equal(formatAddress(10, v6('0000:0000:0000:0000:0000:0000:0000:0001')), '::1');
+  assert.equal(formatAddress(10, v6('0000:0000:0000:0000:0000:0000:0000:0000')), '::');
+  assert.equal(formatAddress(10, v6('2001:0db8:0000:0000:0001:0000:0000:0001')), '2001:db8::1:0:0:1');
+  assert.equal(formatAddress(10, v6('2001:0db8:0001:0002:0003:0004:0005:0006')), '2001:db8:1:2:3:4:5:6');
+  assert.equal(formatAddress(10, v6('fe80:0000:0000:0000:0000:0000:0000:0000')), 'fe80::');
+  assert.equal(formatAddress(10, v6('0000:0000:0000:0000:0000:ffff:7f00:0001')), '127.0.0.1');
+  assert.equal(formatAddress(1, Buffer.alloc(16)), '');
+});
+
+test('ConnIdTable stays bounded', () => {
+  const ids = new ConnIdTable(4);
+  const b = Buffer.alloc(24);
+  for (let i = 0; i < 10; i++) {
+    writeId(b, 0, 1, i, BigInt(i), 0n);
+    ids.get(b, 0);
+    assert.ok(ids.size <= 4);
+  }
+});
