@@ -11,4 +11,4 @@ else
   mapfile -t files < <(find test -name '*.test.ts' | sort)
 fi
 log "running ${#files[@]} test files"
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+exec node --import tsx --test --test-concurrency=1 "${files[@]}"

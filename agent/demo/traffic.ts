@@ -1,0 +1,31 @@
+/**
+ * The demo's client: waits for the server's port on stdin (so the agent can target this process
+ * before it connects), then calls the API with fetch in a loop: list, create, read back, and
+ * now and then a missing order.
+ */
+const intervalMs = Number(process.argv[2] ?? 400);
+let base = '';
+const items = ['keyboard', 'mouse', 'monitor', 'headset', 'webcam'];
+
+async function round(i: number): Promise<void> {
+  await (await fetch(`${base}/api/orders`)).text();
+  const created = await fetch(`${base}/api/orders`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer demo-token' },
+    body: JSON.stringify({ item: items[i % items.length], quantity: 1 + (i % 3) }),
+  });
+  const order = (await created.json()) as { id: number };
+  await (await fetch(`${base}/api/orders/${order.id}`)).text();
+  if (i % 3 === 2) await (await fetch(`${base}/api/orders/999999`)).text();
+}
+
+process.stdin.once('data', async (line: Buffer) => {
+  base = `http://127.0.0.1:${Number(line.toString().trim())}`;
+  let stop = false;
+  process.on('SIGTERM', () => (stop = true));
+  for (let i = 0; !stop; i++) {
+    await round(i).catch((err: Error) => process.stderr.write(`traffic: ${err.message}\n`));
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  process.exit(0);
+});

@@ -1,0 +1,10 @@
+/** socktap's public API (the package's main entry). */
+export { Tracer, validateTracerOptions, validateTargets } from './capture/tracer';
+export type { Targets, TracerOptions, TracerStats, TracerEvents } from './capture/tracer';
+export type { CaptureEvent, ConnCloseEvent, ConnId, ConnOpenEvent, DataEvent, Endpoint } from './capture/events';
+export { OrderedStream } from './capture/ordered-stream';
+export type { StreamPiece, HoleReason, OrderedStreamOptions } from './capture/ordered-stream';
+export { MonotonicClock } from './capture/clock';
+export { SocktapError } from './util/errors';
+export type { SocktapErrorCode } from './util/errors';
+export { runDoctor } from './doctor';

@@ -1,0 +1,285 @@
+/**
+ * Raw-capture benchmark: what does running the socktap Tracer cost a busy server?
+ *
+ * nginx (one worker) serves a small file to wrk on loopback. Each round runs wrk once without the
+ * agent and once with a Tracer in this process targeting the worker, consuming every event in
+ * JavaScript (no HTTP parsing, no export: the capture engine alone). The order alternates per
+ * round so slow drift (thermal, page cache, other tenants) cancels out. Figures are ratios from
+ * one run, because the 2-core machines share their cores between nginx, wrk and the agent.
+ *
+ *   npm run bench -- --rounds 5 --duration 10      (see bench/README.md)
+ */
+import path from 'node:path';
+import { packageRoot } from '../agent/capture/native';
+import { SocktapError } from '../agent/util/errors';
+import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
+import { machineFacts, type MachineFacts } from './lib/machine';
+import { startNginx, type Nginx } from './lib/nginx';
+import { sleep } from './lib/procs';
+import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
+import { measureBaseline, measureTracer, type BaselineRun, type TracerRun, type WrkSettings } from './lib/runs';
+import { median, summarize, sum, type Summary } from './lib/stats';
+
+/** From the issue: the engine alone may cost at most 5 % of nginx's throughput. */
+const TARGET_RATIO = 0.95;
+const SECTION = 'raw-capture';
+
+const USAGE = `usage: npm run bench -- [flags]      (or: node dist/bench/raw-capture.js [flags])
+
+  --rounds N        rounds of (without agent, with tracer), order alternating   [5]
+  --duration S      seconds per wrk run                                        [10]
+  --connections C   wrk connections                                            [32]
+  --threads T       wrk threads                                                [1]
+  --warmup S        seconds of warm-up, once without and once with the tracer  [3]
+  --file PATH       file nginx serves (relative to the repository root)  [600-byte JSON]
+  --sendfile on|off nginx sendfile; off makes nginx write the body itself      [on]
+  --poll-ms MS      Tracer pollIntervalMs                             [engine default]
+  --out PATH        JSON results                     [bench/results/raw-capture.json]
+  --docs PATH       Markdown file whose raw-capture section is rewritten [docs/benchmarks.md]`;
+
+interface Config {
+  readonly rounds: number;
+  readonly warmupS: number;
+  readonly wrk: WrkSettings;
+  readonly file?: string;
+  readonly sendfile: boolean;
+  readonly pollMs?: number;
+  readonly out: string;
+  readonly docs: string;
+}
+
+function parseConfig(argv: readonly string[]): Config | undefined {
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'file', 'sendfile', 'poll-ms', 'out', 'docs']);
+  if (v.help) return undefined;
+  const threads = intFlag(v, 'threads', 1, 1, 256);
+  const connections = intFlag(v, 'connections', 32, 1, 100_000);
+  if (connections < threads) throw new UsageError(`--connections must be at least --threads (${threads}), got ${connections}`);
+  const root = packageRoot();
+  return {
+    rounds: intFlag(v, 'rounds', 5, 1, 1000),
+    warmupS: intFlag(v, 'warmup', 3, 0, 3600),
+    wrk: { threads, connections, durationS: intFlag(v, 'duration', 10, 1, 3600) },
+    file: typeof v.file === 'string' ? path.resolve(root, v.file) : undefined,
+    sendfile: choiceFlag(v, 'sendfile', 'on', ['on', 'off']) === 'on',
+    pollMs: v['poll-ms'] === undefined ? undefined : intFlag(v, 'poll-ms', 10, 1, 1000),
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/raw-capture.json'),
+    docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
+  };
+}
+
+/** The command that reproduces this run, every setting spelled out. */
+function rerunCommand(c: Config): string {
+  const parts = ['npm run bench --', `--rounds ${c.rounds}`, `--duration ${c.wrk.durationS}`, `--connections ${c.wrk.connections}`];
+  parts.push(`--threads ${c.wrk.threads}`, `--warmup ${c.warmupS}`);
+  if (c.file) parts.push(`--file ${path.relative(packageRoot(), c.file)}`);
+  if (!c.sendfile) parts.push('--sendfile off');
+  if (c.pollMs !== undefined) parts.push(`--poll-ms ${c.pollMs}`);
+  return parts.join(' ');
+}
+
+interface Round {
+  readonly round: number;
+  readonly order: 'without-first' | 'with-first';
+  readonly without: BaselineRun;
+  readonly with: TracerRun;
+  /** req/s with the tracer / req/s without, same round. */
+  readonly ratio: number;
+}
+
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const fix = (x: number, d = 2) => x.toFixed(d);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function tracerOptions(c: Config) {
+  return c.pollMs === undefined ? {} : { pollIntervalMs: c.pollMs };
+}
+
+async function runRound(i: number, c: Config, nginx: Nginx): Promise<Round> {
+  const withFirst = i % 2 === 1;
+  let without: BaselineRun | undefined;
+  let withTracer: TracerRun | undefined;
+  for (const kind of withFirst ? ['with', 'without'] : ['without', 'with']) {
+    // A short pause lets the previous run's connections close and the worker go idle.
+    await sleep(500);
+    if (kind === 'without') {
+      without = await measureBaseline(nginx, c.wrk);
+      console.log(`round ${i + 1}/${c.rounds}  without  ${int(without.wrk.requestsPerSec)} req/s`);
+    } else {
+      withTracer = await measureTracer(nginx, c.wrk, tracerOptions(c));
+      const t = withTracer;
+      console.log(
+        `round ${i + 1}/${c.rounds}  with     ${int(t.wrk.requestsPerSec)} req/s  ${int(t.eventsPerSec)} events/s  ` +
+          `${fix(t.cpuUsPerRequest)} µs CPU/req  lost ${t.stats.lostEvents}  handoff drops ${t.stats.handoffDroppedRecords}`,
+      );
+    }
+  }
+  return {
+    round: i + 1,
+    order: withFirst ? 'with-first' : 'without-first',
+    without: without!,
+    with: withTracer!,
+    ratio: withTracer!.wrk.requestsPerSec / without!.wrk.requestsPerSec,
+  };
+}
+
+function summarizeRounds(rounds: readonly Round[]) {
+  const w = rounds.map((r) => r.with);
+  const events = sum(w.map((t) => t.events.total));
+  return {
+    targetRatio: TARGET_RATIO,
+    ratio: summarize(rounds.map((r) => r.ratio)),
+    meetsTarget: median(rounds.map((r) => r.ratio)) >= TARGET_RATIO,
+    requestsPerSecWithout: summarize(rounds.map((r) => r.without.wrk.requestsPerSec)),
+    requestsPerSecWith: summarize(w.map((t) => t.wrk.requestsPerSec)),
+    eventsPerSec: summarize(w.map((t) => t.eventsPerSec)),
+    eventsPerRequest: median(w.map((t) => t.events.total / Math.max(1, t.wrk.requests))),
+    cpuUsPerRequest: summarize(w.map((t) => t.cpuUsPerRequest)),
+    cpuUsPerEvent: summarize(w.map((t) => t.cpuUsPerEvent)),
+    cpuCoreShare: summarize(w.map((t) => t.cpuCoreShare)),
+    harnessCpuUsPerRequestWithout: median(rounds.map((r) => r.without.harnessCpuUs / Math.max(1, r.without.wrk.requests))),
+    nginxCpuUsPerRequestWithout: median(rounds.map((r) => r.without.nginxCpuUsPerRequest)),
+    nginxCpuUsPerRequestWith: median(w.map((t) => t.nginxCpuUsPerRequest)),
+    machineBusyWithout: median(rounds.map((r) => r.without.machineBusy)),
+    machineBusyWith: median(w.map((t) => t.machineBusy)),
+    eventsPerBatch: events / Math.max(1, sum(w.map((t) => t.batches))),
+    maxEventsPerBatch: Math.max(...w.map((t) => t.maxEventsPerBatch)),
+    tracerStartMs: median(w.map((t) => t.startMs)),
+    losses: {
+      lostEvents: sum(w.map((t) => t.stats.lostEvents)),
+      lostBytes: sum(w.map((t) => t.stats.lostBytes)),
+      handoffDroppedRecords: sum(w.map((t) => t.stats.handoffDroppedRecords)),
+      handoffDroppedBatches: sum(w.map((t) => t.stats.handoffDroppedBatches)),
+      malformedRecords: sum(w.map((t) => t.stats.malformedRecords)),
+      readFailures: sum(w.map((t) => t.stats.readFailures)),
+    },
+  };
+}
+
+type Results = ReturnType<typeof summarizeRounds>;
+
+const roundHeader = ['round', 'order', 'req/s without', 'req/s with', 'ratio', 'events/s', 'agent µs/req', 'agent core', 'nginx µs/req w/o→with', 'lost', 'handoff drops'];
+
+function roundRows(rounds: readonly Round[]): string[][] {
+  return rounds.map((r) => [
+    String(r.round),
+    r.order === 'with-first' ? 'with first' : 'without first',
+    int(r.without.wrk.requestsPerSec),
+    int(r.with.wrk.requestsPerSec),
+    fix(r.ratio, 3),
+    int(r.with.eventsPerSec),
+    fix(r.with.cpuUsPerRequest),
+    pct(r.with.cpuCoreShare),
+    `${fix(r.without.nginxCpuUsPerRequest)} → ${fix(r.with.nginxCpuUsPerRequest)}`,
+    String(r.with.stats.lostEvents),
+    String(r.with.stats.handoffDroppedRecords),
+  ]);
+}
+
+function summaryRows(s: Results): string[][] {
+  const row = (name: string, x: Summary, f: (v: number) => string) => [name, f(x.min), f(x.median), f(x.max)];
+  return [
+    row('throughput ratio (with / without)', s.ratio, (v) => `${fix(v, 3)}x`),
+    row('req/s without agent', s.requestsPerSecWithout, int),
+    row('req/s with tracer', s.requestsPerSecWith, int),
+    row('events/s consumed', s.eventsPerSec, int),
+    row('agent CPU µs / request', s.cpuUsPerRequest, (v) => fix(v)),
+    row('agent CPU µs / event', s.cpuUsPerEvent, (v) => fix(v)),
+    row('agent CPU, share of one core', s.cpuCoreShare, pct),
+  ];
+}
+
+function verdict(s: Results): string {
+  const m = s.ratio.median;
+  return s.meetsTarget
+    ? `median ratio ${fix(m, 3)}x meets the ${TARGET_RATIO}x target`
+    : `median ratio ${fix(m, 3)}x misses the ${TARGET_RATIO}x target by ${fix((TARGET_RATIO - m) * 100, 1)} points`;
+}
+
+function lossLine(s: Results): string {
+  const l = s.losses;
+  return (
+    `ring-buffer lost events ${l.lostEvents} (${l.lostBytes} bytes), hand-off dropped records ${l.handoffDroppedRecords} ` +
+    `(${l.handoffDroppedBatches} batches), malformed records ${l.malformedRecords}, read failures ${l.readFailures}`
+  );
+}
+
+function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results): string {
+  const body = c.file ? `\`${path.basename(c.file)}\` (${nginx.bodyBytes} bytes)` : `a ${nginx.bodyBytes}-byte JSON file`;
+  return `## Raw capture (capture engine only)
+
+nginx (1 worker, \`sendfile ${c.sendfile ? 'on' : 'off'}\`, access log off) serves ${body} to
+\`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
+without the agent and once with a socktap \`Tracer\` in the harness process, targeting the nginx worker
+and touching every event in JavaScript (no HTTP parsing, no export); the order alternates per round.
+Agent CPU is the harness process's user + system time from wrk's start to the last batch after
+\`stop()\`, divided by the requests wrk completed. Target: throughput ratio >= ${TARGET_RATIO}x.
+
+**Result: ${verdict(s)}.** Losses over all tracer runs: ${lossLine(s)}.
+
+${markdownTable(['measure', 'min', 'median', 'max'], summaryRows(s))}
+
+Per round:
+
+${markdownTable(roundHeader, roundRows(rounds))}
+
+Context: ${fix(s.eventsPerRequest, 2)} events per request; ${int(s.eventsPerBatch)} events per batch on average
+(largest ${int(s.maxEventsPerBatch)}); nginx worker CPU per request ${fix(s.nginxCpuUsPerRequestWithout)} µs without,
+${fix(s.nginxCpuUsPerRequestWith)} µs with the tracer (the BPF programs run in the worker's syscalls);
+machine busy ${pct(s.machineBusyWithout)} without, ${pct(s.machineBusyWith)} with (all ${m.nproc} CPUs);
+harness CPU without the tracer ${fix(s.harnessCpuUsPerRequestWithout, 3)} µs/request; \`Tracer.start()\` ${int(s.tracerStartMs)} ms.
+
+Machine: kernel \`${m.kernel}\`, ${m.cpuModel}, nproc ${m.nproc}, ${m.memGiB} GiB, node ${m.node},
+nginx ${m.nginx}, ${m.wrk}; run ${m.date}.
+
+Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`).`;
+}
+
+async function main(): Promise<void> {
+  const c = parseConfig(process.argv.slice(2));
+  if (!c) {
+    console.log(USAGE);
+    return;
+  }
+  const machine = machineFacts();
+  const nginx = await startNginx({ file: c.file, sendfile: c.sendfile });
+  try {
+    console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes, sendfile ${c.sendfile ? 'on' : 'off'})`);
+    console.log(`${machine.cpuModel}, ${machine.nproc} CPUs, kernel ${machine.kernel}, node ${machine.node}`);
+    if (c.warmupS > 0) {
+      // Warms nginx, the page cache, and V8's code for the decoder and the listener.
+      const warm = { ...c.wrk, durationS: c.warmupS };
+      await measureBaseline(nginx, warm);
+      await measureTracer(nginx, warm, tracerOptions(c));
+      console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the tracer)`);
+    }
+    const rounds: Round[] = [];
+    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, c, nginx));
+    const s = summarizeRounds(rounds);
+
+    console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
+    console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
+    console.log(`\n${verdict(s)}\nlosses: ${lossLine(s)}`);
+
+    writeJson(c.out, {
+      benchmark: SECTION,
+      command: rerunCommand(c),
+      machine,
+      config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, file: c.file ?? null, bodyBytes: nginx.bodyBytes, sendfile: c.sendfile, pollMs: c.pollMs ?? null },
+      summary: s,
+      rounds,
+    });
+    writeSection(c.docs, '# socktap benchmarks\n\nGenerated by the scripts in `bench/`; each section is rewritten by its own benchmark.', SECTION, markdown(c, machine, nginx, rounds, s));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+  } finally {
+    await nginx.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(err instanceof SocktapError ? `${err.code}: ${err.message}` : err);
+  process.exit(1);
+});

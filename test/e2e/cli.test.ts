@@ -1,0 +1,86 @@
+/** The `socktap` command as users run it (bin/socktap.js over the built dist/). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { bpfAvailable } from '../helpers/bpf';
+import { run, start, tempDir } from '../helpers/procs';
+import { startEchoServer, pattern } from '../helpers/fixtures';
+import fs from 'node:fs';
+
+const bin = path.join(__dirname, '..', '..', 'bin', 'socktap.js');
+
+test('usage errors name the bad input and exit 2', async () => {
+  const p = start(process.execPath, [bin, 'capture', '--pid', 'abc']);
+  assert.equal(await p.exited, 2);
+  assert.equal(p.stderr(), "socktap capture: --pid must be a process id, got 'abc'\n");
+  const q = start(process.execPath, [bin, 'capture']);
+  assert.equal(await q.exited, 2);
+  assert.equal(q.stderr(), 'socktap capture: choose what to capture with --pid PID or --all\n');
+  const r = start(process.execPath, [bin, 'frobnicate']);
+  assert.equal(await r.exited, 2);
+  assert.match(r.stderr(), /^socktap: unknown command 'frobnicate'\n/);
+  const s = start(process.execPath, [bin, 'capture', '--pid', '1', '--bogus']);
+  assert.equal(await s.exited, 2);
+  assert.match(s.stderr(), /^socktap capture: Unknown option '--bogus'.*See `socktap capture --help`/);
+});
+
+test('doctor --json reports every check', async () => {
+  // Exit code 1 only means a check failed; the report is complete either way.
+  const p = start(process.execPath, [bin, 'doctor', '--json']);
+  assert.ok([0, 1].includes((await p.exited) as number), p.stderr());
+  const report = JSON.parse(p.stdout()) as { checks: { id: string; status: string }[]; summary: { fail: number } };
+  assert.equal((await p.exited) === 1, report.summary.fail > 0);
+  const ids = report.checks.map((c) => c.id);
+  for (const id of ['kernel', 'btf', 'tracefs', 'syscall-tracepoints', 'lockdown', 'capabilities', 'ringbuf', 'uprobes', 'cgroups']) {
+    assert.ok(ids.includes(id), `check ${id}`);
+  }
+});
+
+test('capture --json writes the exact bytes of a real exchange', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const server = await startEchoServer();
+  t.after(() => server.proc.kill('SIGKILL'));
+  const cap = start(process.execPath, [bin, 'capture', '--pid', String(server.proc.pid), '--json', '--duration', '3']);
+  t.after(() => cap.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 1500)); // programs loaded and attached
+  const dir = tempDir();
+  await run('curl', ['-s', '-o', path.join(dir, 'out'), `http://127.0.0.1:${server.port}/bytes/4096`]);
+  assert.ok(fs.readFileSync(path.join(dir, 'out')).equals(pattern(4096)));
+  assert.equal(await cap.exited, 0);
+  const events = cap.stdout().trim().split('\n').map((l) => JSON.parse(l));
+  const opens = events.filter((e) => e.kind === 'open');
+  assert.equal(opens.length, 1);
+  assert.equal(opens[0].role, 'server');
+  assert.deepEqual(opens[0].local, { ip: '127.0.0.1', port: server.port });
+  const egress = Buffer.concat(
+    events.filter((e) => e.kind === 'data' && e.direction === 'egress').sort((a, b) => a.pos - b.pos).map((e) => Buffer.from(e.payload, 'base64')),
+  );
+  assert.match(egress.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(egress.subarray(egress.length - 4096).equals(pattern(4096)));
+  const ingress = Buffer.concat(
+    events.filter((e) => e.kind === 'data' && e.direction === 'ingress').sort((a, b) => a.pos - b.pos).map((e) => Buffer.from(e.payload, 'base64')),
+  );
+  assert.equal(
+    ingress.toString('latin1'),
+    `GET /bytes/4096 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUser-Agent: curl/${(await run('curl', ['--version'])).stdout.split(' ')[1]}\r\nAccept: */*\r\n\r\n`,
+  );
+  assert.match(cap.stderr(), /socktap: 1 connections, \d+ data events, lost 0 events/);
+});
+
+test('demo runs servers and traffic, captures both sides and summarises', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const demo = start(process.execPath, [bin, 'demo', '--duration', '2']);
+  t.after(() => demo.kill('SIGKILL'));
+  assert.equal(await demo.exited, 0, demo.stderr());
+  const out = demo.stdout();
+  const [, serverPid, port, clientPid] = /API server pid (\d+) on 127\.0\.0\.1:(\d+), client pid (\d+)/.exec(out)!;
+  assert.match(out, new RegExp(`node\\[${clientPid}\\] client 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${port}`));
+  assert.match(out, new RegExp(`node\\[${serverPid}\\] server 127\\.0\\.0\\.1:${port} <- 127\\.0\\.0\\.1:\\d+`));
+  assert.match(out, /egress +@0 \d+ B +POST \/api\/orders HTTP\/1\.1⏎/);
+  assert.match(out, /egress +@0 \d+ B +HTTP\/1\.1 201 Created⏎Content-Type: application\/json⏎/);
+  const [, received, sent] = /bytes captured +(\d+) received, (\d+) sent/.exec(out)!;
+  // Everything one process sent, the other received: the two sides of the same connections.
+  assert.equal(received, sent);
+  assert.ok(Number(sent) > 1000);
+  assert.match(out, /lost +0 events, 0 hand-off drops/);
+});
