@@ -10,6 +10,7 @@
  *   const finalStats = tracer.stop();
  */
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import { MonotonicClock } from './clock';
 import { ConnIdTable, decodeBatch, type DecodeCounters } from './decode';
 import type { CaptureEvent } from './events';
@@ -131,8 +132,18 @@ export class Tracer extends EventEmitter<TracerEvents> {
   start(): this {
     if (this.session) throw new SocktapError('SOCKTAP_STATE', 'Tracer.start() called twice');
     if (this.finalStats) throw new SocktapError('SOCKTAP_STATE', 'a stopped Tracer cannot be restarted; create a new one');
-    const native = loadNative();
     const o = this.options;
+    if (o.btfPath !== undefined) {
+      try {
+        fs.accessSync(o.btfPath, fs.constants.R_OK);
+      } catch (err) {
+        throw new SocktapError(
+          'SOCKTAP_NO_BTF',
+          `btfPath ${o.btfPath} is not readable (${(err as NodeJS.ErrnoException).code}): give the BTF file of this kernel (uname -r), e.g. from btfhub`,
+        );
+      }
+    }
+    const native = loadNative();
     const nativeOpts: NativeSessionOptions = {
       maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_PAYLOAD_BYTES,
       maxChunksPerCall: o.maxChunksPerCall ?? DEFAULT_CHUNKS_PER_CALL,

@@ -116,7 +116,7 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
   }
 
   TracefsResult tfs = EnsureTracefs();
-  if (!tfs.ok) throw MakeError(env, kErrTracefs, tfs.error);
+  if (!tfs.ok) throw MakeError(env, tfs.permission ? kErrPermission : kErrTracefs, tfs.error);
 
   InstallLibbpfLogger();
   LibbpfLogReset();

@@ -14,6 +14,11 @@ constexpr const char* kDebugfsTracing = "/sys/kernel/debug/tracing";
 bool HasSyscallEvents(const std::string& root) {
   return access((root + "/events/syscalls").c_str(), F_OK) == 0;
 }
+
+// tracefs is mode 0700: for an unprivileged user it exists but cannot be searched.
+bool Unreadable(const std::string& root) {
+  return access((root + "/events/syscalls").c_str(), F_OK) != 0 && errno == EACCES;
+}
 }  // namespace
 
 TracefsResult EnsureTracefs() {
@@ -21,6 +26,12 @@ TracefsResult EnsureTracefs() {
   if (access(kDebugfsTracing, F_OK) == 0 && HasSyscallEvents(kDebugfsTracing))
     return {true, false, kDebugfsTracing, ""};
   if (HasSyscallEvents(kTracefs)) return {true, false, kTracefs, ""};
+  if (Unreadable(kTracefs)) {
+    return {false, false, kTracefs,
+            std::string(kTracefs) + " is not readable by this user (uid " + std::to_string(getuid()) +
+                "): run socktap as root, or with CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH "
+                "(in Kubernetes: the privileged or capabilities mode of the DaemonSet).", true};
+  }
 
   if (access(kTracefs, F_OK) != 0) {
     return {false, false, kTracefs,
@@ -34,7 +45,8 @@ TracefsResult EnsureTracefs() {
     return {false, false, kTracefs,
             std::string("tracefs is not mounted at ") + kTracefs + " and mounting it failed (" +
                 strerror(err) + "). Run as root once: mount -t tracefs nodev " + kTracefs +
-                " (in Kubernetes: mount the host's /sys/kernel/tracing into the pod)."};
+                " (in Kubernetes: mount the host's /sys/kernel/tracing into the pod).",
+            err == EPERM || err == EACCES};
   }
   if (!HasSyscallEvents(kTracefs)) {
     return {false, true, kTracefs,

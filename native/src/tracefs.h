@@ -9,6 +9,7 @@ struct TracefsResult {
   bool mounted_now;    // we mounted it in this call
   std::string path;    // where the syscalls events live
   std::string error;   // what is wrong and what to do, when !ok
+  bool permission = false;  // the failure is a missing privilege, not a missing kernel feature
 };
 
 // Finds tracefs, mounting it at /sys/kernel/tracing when missing and we are allowed to.

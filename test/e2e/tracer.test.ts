@@ -401,3 +401,18 @@ test('the agent mounts tracefs when it is not mounted', async (t) => {
     tracer.stop();
   }
 });
+
+test('without privileges, start() fails with SOCKTAP_PERMISSION and says what to do', async (t) => {
+  if (!bpfAvailable(t)) return;
+  // Make sure tracefs is mounted, so the failure is the privilege, not the mount.
+  new Tracer({ targets: {} }).start().stop();
+  const child = start(process.execPath, ['--import', 'tsx', path.join(fixtures, 'agent-child.ts')], {
+    uid: 65534,
+    gid: 65534,
+  });
+  assert.equal(await child.exited, 3, child.stderr());
+  const { error } = JSON.parse(child.stdout()) as { error: { name: string; code: string; message: string } };
+  assert.equal(error.name, 'SocktapError');
+  assert.equal(error.code, 'SOCKTAP_PERMISSION');
+  assert.match(error.message, /run socktap as root, or with CAP_BPF, CAP_PERFMON/);
+});

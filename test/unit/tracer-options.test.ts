@@ -39,3 +39,15 @@ test('SocktapError.fromNative keeps the addon code and errno', () => {
   const te = new TypeError('bad');
   assert.equal(SocktapError.fromNative(te), te);
 });
+
+test('an unreadable btfPath fails before anything is loaded, naming the file', () => {
+  const t = new Tracer({ btfPath: '/nonexistent/vmlinux.btf' });
+  assert.throws(
+    () => t.start(),
+    (e: unknown) =>
+      e instanceof SocktapError &&
+      e.code === 'SOCKTAP_NO_BTF' &&
+      e.message.startsWith('btfPath /nonexistent/vmlinux.btf is not readable (ENOENT)'),
+  );
+  assert.equal(t.running, false);
+});
