@@ -235,6 +235,8 @@ Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`)
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C during a long run must not leave nginx listening: exit() runs the children's cleanup.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
   const c = parseConfig(process.argv.slice(2));
   if (!c) {
     console.log(USAGE);

@@ -1,6 +1,7 @@
 /**
  * The native addon's surface, typed, and its loader. The addon is built by `npm run build`
- * (node-gyp); node-gyp-build finds build/Release or a prebuild next to the package.
+ * (node-gyp in native/, kept out of the package root so npm does not try to compile it at
+ * install time, before the BPF skeleton exists); node-gyp-build finds native/build/Release.
  */
 import path from 'node:path';
 import { SocktapError } from '../util/errors';
@@ -107,12 +108,12 @@ export function loadNative(): NativeAddon {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    cached = load(root);
+    cached = load(path.join(root, 'native'));
     return cached;
   } catch (err) {
     throw new SocktapError(
       'SOCKTAP_ADDON_MISSING',
-      `the socktap native addon is not built or cannot be loaded (${(err as Error).message.split('\n')[0]}). ` +
+      `the socktap native addon (native/build/Release/socktap.node) is not built or cannot be loaded (${(err as Error).message.split('\n')[0]}). ` +
         `Run \`npm run build\` in ${root} (it needs clang, libbpf-dev and bpftool: \`npm run setup\` installs them).`,
       { cause: err },
     );

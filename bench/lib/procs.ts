@@ -7,10 +7,6 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-// Ctrl-C during a long run must not leave an nginx listening behind; 'exit' handlers run on exit().
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
-}
 
 export interface Child {
   readonly child: ChildProcess;

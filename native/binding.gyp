@@ -3,17 +3,17 @@
     {
       "target_name": "socktap",
       "sources": [
-        "native/src/addon.cc",
-        "native/src/errors.cc",
-        "native/src/layout.cc",
-        "native/src/reader.cc",
-        "native/src/session.cc",
-        "native/src/tracefs.cc"
+        "src/addon.cc",
+        "src/errors.cc",
+        "src/layout.cc",
+        "src/reader.cc",
+        "src/session.cc",
+        "src/tracefs.cc"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "bpf",
-        "bpf/.output"
+        "<!(node -p \"require('node-addon-api').include\")",
+        "../bpf",
+        "../bpf/.output"
       ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
