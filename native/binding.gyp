@@ -11,7 +11,7 @@
         "src/tracefs.cc"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include\")",
+        "<!@(node -p \"require('node-addon-api').include\")",
         "../bpf",
         "../bpf/.output"
       ],
