@@ -136,14 +136,19 @@ function summarizeRounds(rounds: readonly Round[]) {
     cpuUsPerRequest: summarize(w.map((t) => t.cpuUsPerRequest)),
     cpuUsPerEvent: summarize(w.map((t) => t.cpuUsPerEvent)),
     cpuCoreShare: summarize(w.map((t) => t.cpuCoreShare)),
+    cpuSystemShare: sum(w.map((t) => t.cpuSystemUs)) / Math.max(1, sum(w.map((t) => t.cpuUs))),
+    jsThreadShare: sum(w.map((t) => t.threads.mainUs)) / Math.max(1, sum(w.map((t) => t.threads.mainUs + t.threads.otherUs))),
     harnessCpuUsPerRequestWithout: median(rounds.map((r) => r.without.harnessCpuUs / Math.max(1, r.without.wrk.requests))),
     nginxCpuUsPerRequestWithout: median(rounds.map((r) => r.without.nginxCpuUsPerRequest)),
     nginxCpuUsPerRequestWith: median(w.map((t) => t.nginxCpuUsPerRequest)),
+    /** nginx (one worker) is the bottleneck: this is the ratio its own CPU growth alone predicts. */
+    nginxCpuPredictedRatio: median(rounds.map((r) => r.without.nginxCpuUsPerRequest / r.with.nginxCpuUsPerRequest)),
     machineBusyWithout: median(rounds.map((r) => r.without.machineBusy)),
     machineBusyWith: median(w.map((t) => t.machineBusy)),
     eventsPerBatch: events / Math.max(1, sum(w.map((t) => t.batches))),
     maxEventsPerBatch: Math.max(...w.map((t) => t.maxEventsPerBatch)),
     tracerStartMs: median(w.map((t) => t.startMs)),
+    tracerStopMs: median(w.map((t) => t.stopMs)),
     losses: {
       lostEvents: sum(w.map((t) => t.stats.lostEvents)),
       lostBytes: sum(w.map((t) => t.stats.lostBytes)),
@@ -211,8 +216,9 @@ nginx (1 worker, \`sendfile ${c.sendfile ? 'on' : 'off'}\`, access log off) serv
 \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
 without the agent and once with a socktap \`Tracer\` in the harness process, targeting the nginx worker
 and touching every event in JavaScript (no HTTP parsing, no export); the order alternates per round.
-Agent CPU is the harness process's user + system time from wrk's start to the last batch after
-\`stop()\`, divided by the requests wrk completed. Target: throughput ratio >= ${TARGET_RATIO}x.
+Agent CPU is the harness process's user + system time (all threads) over the wrk run plus the
+delivery of the last batches after \`stop()\`, divided by the requests wrk completed.
+Target: throughput ratio >= ${TARGET_RATIO}x.
 
 **Result: ${verdict(s)}.** Losses over all tracer runs: ${lossLine(s)}.
 
@@ -222,14 +228,17 @@ Per round:
 
 ${markdownTable(roundHeader, roundRows(rounds))}
 
-Context: ${fix(s.eventsPerRequest, 2)} events per request; ${int(s.eventsPerBatch)} events per batch on average
-(largest ${int(s.maxEventsPerBatch)}); nginx worker CPU per request ${fix(s.nginxCpuUsPerRequestWithout)} µs without,
-${fix(s.nginxCpuUsPerRequestWith)} µs with the tracer (the BPF programs run in the worker's syscalls);
-machine busy ${pct(s.machineBusyWithout)} without, ${pct(s.machineBusyWith)} with (all ${m.nproc} CPUs);
-harness CPU without the tracer ${fix(s.harnessCpuUsPerRequestWithout, 3)} µs/request; \`Tracer.start()\` ${int(s.tracerStartMs)} ms.
+Where the time goes (medians): nginx worker CPU per request ${fix(s.nginxCpuUsPerRequestWithout)} µs without,
+${fix(s.nginxCpuUsPerRequestWith)} µs with the tracer (the BPF programs run inside the worker's syscalls);
+with one worker saturating its core, that growth alone predicts a ratio of ${fix(s.nginxCpuPredictedRatio, 3)}x.
+Agent CPU: ${pct(s.cpuSystemShare)} of it in the kernel, ${pct(s.jsThreadShare)} on the JavaScript thread (the rest: reader
+thread and V8 helpers). Machine busy ${pct(s.machineBusyWithout)} without, ${pct(s.machineBusyWith)} with (all ${m.nproc} CPUs).
+${fix(s.eventsPerRequest, 2)} events per request, ${int(s.eventsPerBatch)} per batch on average (largest ${int(s.maxEventsPerBatch)}).
+Harness CPU without the tracer: ${fix(s.harnessCpuUsPerRequestWithout, 3)} µs/request. \`Tracer.start()\` ${int(s.tracerStartMs)} ms,
+\`Tracer.stop()\` ${int(s.tracerStopMs)} ms (blocking the JavaScript thread), both outside the figures above.
 
 Machine: kernel \`${m.kernel}\`, ${m.cpuModel}, nproc ${m.nproc}, ${m.memGiB} GiB, node ${m.node},
-nginx ${m.nginx}, ${m.wrk}; run ${m.date}.
+${m.nginx}, ${m.wrk}; run ${m.date}.
 
 Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`).`;
 }

@@ -363,41 +363,24 @@ static __always_inline int exit_new_conn(long ret, __u32 role, __u32 source)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_accept")
-int tp_enter_accept(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_remember(SOCKTAP_SC_ACCEPT, (__u32)ctx->args[0], 0, 0);
-}
+/* accept, accept4, connect: remember the call at entry; at exit read the new socket's addresses.
+ * accept returns the new fd; connect's fd is its first argument (EINPROGRESS counts: the local
+ * address is already bound). */
+#define CONN_PROBES(name, sc, role, source)                                                \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                         \
+	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                           \
+	{                                                                                    \
+		return enter_remember(sc, (__u32)ctx->args[0], 0, 0);                        \
+	}                                                                                    \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                             \
+	{                                                                                    \
+		return exit_new_conn(ctx->ret, role, source);                                \
+	}
 
-SEC("tracepoint/syscalls/sys_exit_accept")
-int tp_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_new_conn(ctx->ret, SOCKTAP_ROLE_SERVER, SOCKTAP_SRC_ACCEPT);
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept4")
-int tp_enter_accept4(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_remember(SOCKTAP_SC_ACCEPT4, (__u32)ctx->args[0], 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int tp_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_new_conn(ctx->ret, SOCKTAP_ROLE_SERVER, SOCKTAP_SRC_ACCEPT);
-}
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int tp_enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_remember(SOCKTAP_SC_CONNECT, (__u32)ctx->args[0], 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int tp_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_new_conn(ctx->ret, SOCKTAP_ROLE_CLIENT, SOCKTAP_SRC_CONNECT);
-}
+CONN_PROBES(accept, SOCKTAP_SC_ACCEPT, SOCKTAP_ROLE_SERVER, SOCKTAP_SRC_ACCEPT)
+CONN_PROBES(accept4, SOCKTAP_SC_ACCEPT4, SOCKTAP_ROLE_SERVER, SOCKTAP_SRC_ACCEPT)
+CONN_PROBES(connect, SOCKTAP_SC_CONNECT, SOCKTAP_ROLE_CLIENT, SOCKTAP_SRC_CONNECT)
 
 /* close: looked up by {tgid, fd} whether or not the process is still targeted, so a connection
  * tracked before a target change is still closed (one lookup for everyone else). */

@@ -1,5 +1,5 @@
 /** Facts about the machine a benchmark ran on, recorded next to every result. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -17,15 +17,11 @@ export interface MachineFacts {
   readonly date: string;
 }
 
+/** First non-empty line a command prints on stdout or stderr (nginx -v and wrk -v use stderr). */
 function firstLine(cmd: string, args: string[]): string {
-  try {
-    // nginx -v and wrk -v print to stderr; wrk -v also exits 1.
-    const r = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return r.split('\n')[0].trim();
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string };
-    return `${err.stderr ?? ''}${err.stdout ?? ''}`.split('\n')[0].trim() || 'unknown';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const line = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').find((l) => l.trim());
+  return line?.trim() ?? 'unknown';
 }
 
 export function cpuModel(cpuinfo: string): string {

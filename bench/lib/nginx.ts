@@ -88,7 +88,7 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(conf, config(dir, www, port, o.sendfile ?? true));
-  const master = startChild('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')]);
+  const master = startChild('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], 'SIGTERM');
   await Promise.race([
     waitForPort(port),
     master.exited.then((code) => {

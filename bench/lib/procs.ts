@@ -3,9 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
-const children = new Set<ChildProcess>();
+/** Running children and the signal that ends each when the harness exits. */
+const children = new Map<ChildProcess, NodeJS.Signals>();
 process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const [c, sig] of children) c.kill(sig);
 });
 
 export interface Child {
@@ -17,10 +18,15 @@ export interface Child {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startChild(cmd: string, args: string[]): Child {
+/**
+ * `exitSignal` ends the child if the harness exits first. SIGKILL suits a leaf process; a
+ * process manager needs a signal it handles (an nginx master killed by SIGKILL leaves its worker
+ * running, SIGTERM makes it stop the worker too).
+ */
+export function startChild(cmd: string, args: string[], exitSignal: NodeJS.Signals = 'SIGKILL'): Child {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (child.pid === undefined) throw new Error(`cannot start ${cmd}`);
-  children.add(child);
+  children.set(child, exitSignal);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | string>((resolve) =>

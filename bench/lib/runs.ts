@@ -4,7 +4,7 @@
  * differ only by the tracer.
  */
 import { Tracer, type TracerOptions, type TracerStats } from '../../agent/capture/tracer';
-import { busyFraction, processCpuUs, systemCpu } from './cpu';
+import { busyFraction, processCpuUs, systemCpu, threadSplit } from './cpu';
 import type { Nginx } from './nginx';
 import { sleep } from './procs';
 import { runWrk, type WrkResult } from './wrk';
@@ -33,16 +33,26 @@ export interface TracerRun extends BaselineRun {
   readonly dataBytes: number;
   readonly batches: number;
   readonly maxEventsPerBatch: number;
-  /** Agent CPU (this process, user+sys) from just before wrk to the last batch after stop(). */
+  /**
+   * Agent CPU (this process, user+sys, all threads): the wrk run plus the delivery of the last
+   * batches after stop(). Tracer.start() and stop() themselves are one-off costs, reported apart.
+   */
   readonly cpuUs: number;
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
   readonly cpuUsPerRequest: number;
   readonly cpuUsPerEvent: number;
-  /** Agent CPU as a share of one core over the same window. */
+  /** Agent CPU over the wrk run as a share of one core. */
   readonly cpuCoreShare: number;
-  /** Tracer.start(): BPF load, verify and attach. Not part of cpuUs. */
+  /** Over the wrk run: the JavaScript thread vs the others (reader thread, GC helpers), µs. */
+  readonly threads: { readonly mainUs: number; readonly otherUs: number };
+  /** Tracer.start(): BPF load, verify and attach. */
   readonly startMs: number;
   readonly startCpuUs: number;
-  /** Tracer.stop() as returned (its counters are read before the final drain). */
+  /** Tracer.stop(): final drain, detach, free. It blocks the JavaScript thread. */
+  readonly stopMs: number;
+  readonly stopCpuUs: number;
+  /** Tracer.stop() as returned: native counters, JS counters up to the batches delivered by then. */
   readonly stats: TracerStats;
 }
 
@@ -51,10 +61,23 @@ const cpuUsNow = () => {
   return u.user + u.system;
 };
 
-/** Waits until no batch arrived for `quietMs` (the reader's final drain is delivered after stop()). */
+/** Runs `fn`, returning its wall ms and this process's CPU µs. */
+function timed<T>(fn: () => T): { value: T; ms: number; cpuUs: number } {
+  const t0 = performance.now();
+  const c0 = cpuUsNow();
+  const value = fn();
+  return { value, cpuUs: cpuUsNow() - c0, ms: performance.now() - t0 };
+}
+
+/**
+ * Waits until no batch arrived for `quietMs`, counting from now at the earliest: batches queued
+ * for JavaScript while stop() blocked the thread are only delivered once we yield.
+ */
 async function settle(lastBatchAt: () => number, quietMs = 100, maxMs = 3000): Promise<void> {
-  const deadline = performance.now() + maxMs;
-  while (performance.now() < deadline && performance.now() - lastBatchAt() < quietMs) await sleep(10);
+  const from = performance.now();
+  const deadline = from + maxMs;
+  do await sleep(10);
+  while (performance.now() < deadline && performance.now() - Math.max(from, lastBatchAt()) < quietMs);
 }
 
 export async function measureBaseline(nginx: Nginx, w: WrkSettings): Promise<BaselineRun> {
@@ -90,15 +113,12 @@ export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerO
     }
   });
 
-  const start0 = performance.now();
-  const startCpu0 = cpuUsNow();
-  tracer.start();
-  const startCpuUs = cpuUsNow() - startCpu0;
-  const startMs = performance.now() - start0;
+  const started = timed(() => tracer.start());
 
   const sys0 = systemCpu();
   const ngx0 = processCpuUs(nginx.workerPid);
-  const cpu0 = cpuUsNow();
+  const split0 = threadSplit();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let result: WrkResult;
   try {
@@ -107,12 +127,21 @@ export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerO
     tracer.stop();
     throw e;
   }
+  const runCpu = process.cpuUsage(cpu0);
+  const runUs = (performance.now() - t0) * 1e3;
+  const split1 = threadSplit();
   const ngx1 = processCpuUs(nginx.workerPid);
   const sys1 = systemCpu();
-  const stats = tracer.stop();
+
+  const stopped = timed(() => tracer.stop());
+  // Batches the reader handed over before or during stop() are delivered now: their
+  // decoding is part of the capture's cost.
+  const drain0 = process.cpuUsage();
   await settle(() => n.lastBatchAt);
-  const cpuUs = cpuUsNow() - cpu0;
-  const windowUs = (performance.now() - t0) * 1e3;
+  const drainCpu = process.cpuUsage(drain0);
+  const cpuUserUs = runCpu.user + drainCpu.user;
+  const cpuSystemUs = runCpu.system + drainCpu.system;
+  const cpuUs = cpuUserUs + cpuSystemUs;
 
   const total = n.data + n.open + n.close;
   const requests = Math.max(1, result.requests);
@@ -127,11 +156,16 @@ export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerO
     batches: n.batches,
     maxEventsPerBatch: n.maxBatch,
     cpuUs,
+    cpuUserUs,
+    cpuSystemUs,
     cpuUsPerRequest: cpuUs / requests,
     cpuUsPerEvent: cpuUs / Math.max(1, total),
-    cpuCoreShare: cpuUs / windowUs,
-    startMs,
-    startCpuUs,
-    stats,
+    cpuCoreShare: (runCpu.user + runCpu.system) / runUs,
+    threads: { mainUs: split1.mainUs - split0.mainUs, otherUs: split1.otherUs - split0.otherUs },
+    startMs: started.ms,
+    startCpuUs: started.cpuUs,
+    stopMs: stopped.ms,
+    stopCpuUs: stopped.cpuUs,
+    stats: stopped.value,
   };
 }
