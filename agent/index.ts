@@ -3,6 +3,7 @@ export { Tracer, validateTracerOptions, validateTargets } from './capture/tracer
 export type { Targets, TracerOptions, TracerStats, TracerEvents } from './capture/tracer';
 export type { CaptureEvent, ConnCloseEvent, ConnId, ConnOpenEvent, DataEvent, Endpoint } from './capture/events';
 export { OrderedStream } from './capture/ordered-stream';
+export { materialize } from './capture/decode';
 export type { StreamPiece, HoleReason, OrderedStreamOptions } from './capture/ordered-stream';
 export { MonotonicClock } from './capture/clock';
 export { SocktapError } from './util/errors';

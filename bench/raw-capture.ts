@@ -235,7 +235,7 @@ Agent CPU: ${pct(s.cpuSystemShare)} of it in the kernel, ${pct(s.jsThreadShare)}
 thread and V8 helpers). Machine busy ${pct(s.machineBusyWithout)} without, ${pct(s.machineBusyWith)} with (all ${m.nproc} CPUs).
 ${fix(s.eventsPerRequest, 2)} events per request, ${int(s.eventsPerBatch)} per batch on average (largest ${int(s.maxEventsPerBatch)}).
 Harness CPU without the tracer: ${fix(s.harnessCpuUsPerRequestWithout, 3)} µs/request. \`Tracer.start()\` ${int(s.tracerStartMs)} ms,
-\`Tracer.stop()\` ${int(s.tracerStopMs)} ms (blocking the JavaScript thread), both outside the figures above.
+\`Tracer.stop()\` ${int(s.tracerStopMs)} ms (off the JavaScript thread), both outside the figures above.
 
 Machine: kernel \`${m.kernel}\`, ${m.cpuModel}, nproc ${m.nproc}, ${m.memGiB} GiB, node ${m.node},
 ${m.nginx}, ${m.wrk}; run ${m.date}.

@@ -121,15 +121,15 @@ struct socktap_conn_close {
  * captured_bytes of payload. `pos` is where payload[0] sits in the direction's stream, so user
  * space orders events from different CPUs and sees gaps; len_bytes may exceed captured_bytes
  * (sendfile, per-call cap, failed read), and then the stream has a known hole of that size.
- * 64-byte header.
+ * 56-byte header.
  */
 struct socktap_data {
 	__u32 type;                 /* SOCKTAP_EV_DATA */
 	__u16 syscall;              /* enum socktap_syscall */
 	__u8 direction;             /* enum socktap_direction */
 	__u8 flags;                 /* SOCKTAP_DATA_F_* */
-	__u64 ts_enter_ns;          /* CLOCK_MONOTONIC ns at syscall entry */
-	__u64 ts_exit_ns;           /* CLOCK_MONOTONIC ns at syscall exit */
+	__u64 ts_ns;                /* CLOCK_MONOTONIC ns at syscall exit: one clock read per call, shared
+	                             * by all of its slices (the exit is when the bytes moved) */
 	struct socktap_conn_id id;
 	__u64 pos;                  /* stream position of payload[0] in this direction */
 	__u32 len_bytes;            /* stream bytes this event covers */

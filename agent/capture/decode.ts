@@ -21,8 +21,10 @@ import {
   SOURCES,
   SYSCALLS,
   type ConnSource,
+  type Direction,
+  type SyscallName,
 } from './layout';
-import type { CaptureEvent, ConnId, Endpoint } from './events';
+import type { CaptureEvent, ConnId, DataEvent, Endpoint } from './events';
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -35,29 +37,37 @@ export interface DecodeCounters {
 }
 
 /**
- * Interns ConnIds by key. Bounded: ids are dropped when their close is decoded, and the whole
- * table is cleared if it ever exceeds `max` (a missed close only costs a re-allocation).
+ * Interns ConnIds by generation, which the programs make unique per connection: one number read
+ * and one Map lookup per event, no key string (the string is built once per connection). Bounded:
+ * ids are dropped when their close is decoded, and the table is cleared if it ever exceeds `max`
+ * (a missed close then only costs a re-allocation).
  */
 export class ConnIdTable {
-  private readonly ids = new Map<string, ConnId>();
+  private readonly ids = new Map<number, ConnId>();
   constructor(private readonly max = 1 << 17) {}
 
   get(buf: Buffer, off: number): ConnId {
-    const tgid = buf.readUInt32LE(off + CONN_ID.tgid);
-    const fd = buf.readUInt32LE(off + CONN_ID.fd);
-    const generation = buf.readBigUInt64LE(off + CONN_ID.generation);
-    const key = `${tgid}:${fd}:${generation}`;
-    let id = this.ids.get(key);
+    const g = off + CONN_ID.generation;
+    const generation = buf.readUInt32LE(g) + buf.readUInt32LE(g + 4) * 0x1_0000_0000;
+    let id = this.ids.get(generation);
     if (!id) {
       if (this.ids.size >= this.max) this.ids.clear();
-      id = { tgid, fd, generation, procStartNs: buf.readBigUInt64LE(off + CONN_ID.proc_start_ns), key };
-      this.ids.set(key, id);
+      const tgid = buf.readUInt32LE(off + CONN_ID.tgid);
+      const fd = buf.readUInt32LE(off + CONN_ID.fd);
+      id = {
+        tgid,
+        fd,
+        generation: BigInt(generation),
+        procStartNs: buf.readBigUInt64LE(off + CONN_ID.proc_start_ns),
+        key: `${tgid}:${fd}:${generation}`,
+      };
+      this.ids.set(generation, id);
     }
     return id;
   }
 
   release(id: ConnId): void {
-    this.ids.delete(id.key);
+    this.ids.delete(Number(id.generation));
   }
 
   get size(): number {
@@ -103,6 +113,64 @@ function cString(buf: Buffer, start: number, len: number): string {
   return buf.toString('latin1', start, end < 0 || end > start + len ? start + len : end);
 }
 
+/**
+ * A data record read in place: the numbers every consumer needs are read at once; the payload
+ * view and the BigInt timestamp only when asked for (a Buffer view and a BigInt cost more than
+ * everything else together, and a consumer that skips an event should not pay for them).
+ * Valid while the batch buffer is; `materialize()` makes a copy that outlives it.
+ */
+class DataRecord implements DataEvent {
+  declare readonly kind: 'data';
+  constructor(
+    private readonly batch: Buffer,
+    private readonly rec: number,
+    readonly conn: ConnId,
+    readonly direction: Direction,
+    readonly pos: number,
+    readonly len: number,
+    private readonly captured: number,
+    private readonly flags: number,
+  ) {}
+
+  get syscall(): SyscallName {
+    return SYSCALLS[this.batch.readUInt16LE(this.rec + DATA.syscall)] ?? 'read';
+  }
+  get tsNs(): bigint {
+    return this.batch.readBigUInt64LE(this.rec + DATA.ts_ns);
+  }
+  get payload(): Buffer {
+    const p = this.rec + DATA.payload;
+    return this.batch.subarray(p, p + this.captured);
+  }
+  get noPayload(): boolean {
+    return (this.flags & DATA_F_NO_PAYLOAD) !== 0;
+  }
+  get truncated(): boolean {
+    return (this.flags & DATA_F_TRUNCATED) !== 0;
+  }
+  get readFailed(): boolean {
+    return (this.flags & DATA_F_READ_FAILED) !== 0;
+  }
+}
+Object.defineProperty(DataRecord.prototype, 'kind', { value: 'data', enumerable: true });
+
+/** A plain copy of a data event (payload copied) that stays valid after its batch is gone. */
+export function materialize(ev: DataEvent): DataEvent {
+  return {
+    kind: 'data',
+    conn: ev.conn,
+    syscall: ev.syscall,
+    direction: ev.direction,
+    tsNs: ev.tsNs,
+    pos: ev.pos,
+    len: ev.len,
+    payload: Buffer.from(ev.payload),
+    noPayload: ev.noPayload,
+    truncated: ev.truncated,
+    readFailed: ev.readFailed,
+  };
+}
+
 /** Decodes every record of `batch`, calling `emit` for each event in ring-buffer order. */
 export function decodeBatch(
   batch: Buffer,
@@ -121,28 +189,24 @@ export function decodeBatch(
     }
     const type = batch.readUInt32LE(rec);
     if (type === EV_DATA && len >= DATA.size) {
-      const flags = batch[rec + DATA.flags];
       const captured = batch.readUInt32LE(rec + DATA.captured_bytes);
       if (DATA.size + captured > len) {
         counters.malformed++;
         continue;
       }
-      const p = rec + DATA.payload;
-      emit({
-        kind: 'data',
-        conn: ids.get(batch, rec + DATA.id),
-        syscall: SYSCALLS[batch.readUInt16LE(rec + DATA.syscall)] ?? 'read',
-        direction: DIRECTIONS[batch[rec + DATA.direction] & 1],
-        tsEnterNs: batch.readBigUInt64LE(rec + DATA.ts_enter_ns),
-        tsExitNs: batch.readBigUInt64LE(rec + DATA.ts_exit_ns),
-        // Stream positions stay far below 2^53 (8 PiB) for any real connection.
-        pos: Number(batch.readBigUInt64LE(rec + DATA.pos)),
-        len: batch.readUInt32LE(rec + DATA.len_bytes),
-        payload: batch.subarray(p, p + captured),
-        noPayload: (flags & DATA_F_NO_PAYLOAD) !== 0,
-        truncated: (flags & DATA_F_TRUNCATED) !== 0,
-        readFailed: (flags & DATA_F_READ_FAILED) !== 0,
-      });
+      emit(
+        new DataRecord(
+          batch,
+          rec,
+          ids.get(batch, rec + DATA.id),
+          DIRECTIONS[batch[rec + DATA.direction] & 1],
+          // Stream positions stay far below 2^53 (8 PiB): two 32-bit reads, no BigInt.
+          batch.readUInt32LE(rec + DATA.pos) + batch.readUInt32LE(rec + DATA.pos + 4) * 0x1_0000_0000,
+          batch.readUInt32LE(rec + DATA.len_bytes),
+          captured,
+          batch[rec + DATA.flags],
+        ),
+      );
     } else if (type === EV_CONN_OPEN && len >= CONN_OPEN.size) {
       const family = batch.readUInt16LE(rec + CONN_OPEN.family);
       const protocol = batch.readUInt16LE(rec + CONN_OPEN.protocol);

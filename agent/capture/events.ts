@@ -42,13 +42,17 @@ export interface ConnCloseEvent {
   readonly egressBytes: bigint;
 }
 
+/**
+ * A slice of one direction's byte stream. Delivered as a view of the batch buffer: valid during
+ * the 'batch' callback; keep `materialize(ev)` (agent/capture/decode) to hold on to it.
+ */
 export interface DataEvent {
   readonly kind: 'data';
   readonly conn: ConnId;
   readonly syscall: SyscallName;
   readonly direction: Direction;
-  readonly tsEnterNs: bigint;
-  readonly tsExitNs: bigint;
+  /** CLOCK_MONOTONIC ns at the syscall's exit; the same for every slice of one call. */
+  readonly tsNs: bigint;
   /** Stream position of the first byte this event covers. */
   readonly pos: number;
   /** Stream bytes this event covers; `payload.length` may be smaller (a known hole). */

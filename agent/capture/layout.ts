@@ -25,18 +25,17 @@ export const CONN_OPEN = {
 export const CONN_CLOSE = { size: 56, type: 0, ts_ns: 8, id: 16, ingress_bytes: 40, egress_bytes: 48 } as const;
 
 export const DATA = {
-  size: 64,
+  size: 56,
   type: 0,
   syscall: 4,
   direction: 6,
   flags: 7,
-  ts_enter_ns: 8,
-  ts_exit_ns: 16,
-  id: 24,
-  pos: 48,
-  len_bytes: 56,
-  captured_bytes: 60,
-  payload: 64,
+  ts_ns: 8,
+  id: 16,
+  pos: 40,
+  len_bytes: 48,
+  captured_bytes: 52,
+  payload: 56,
 } as const;
 
 /** Wire values of the header's enums and flags (do not renumber in C either). */

@@ -46,7 +46,8 @@ export interface NativeStats {
 export interface NativeSession {
   setTargets(targets: NativeTargets): void;
   stats(): NativeStats;
-  stop(): void;
+  /** Resolves with the final counters once the last batch has been delivered. */
+  stop(): Promise<NativeStats>;
   ref(): void;
   unref(): void;
 }

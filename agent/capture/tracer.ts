@@ -7,7 +7,7 @@
  *   tracer.start();
  *   tracer.on('batch', (events) => ...);   // or: for await (const events of tracer) ...
  *   tracer.setTargets({ pids: [1234, 5678] });
- *   const finalStats = tracer.stop();
+ *   const finalStats = await tracer.stop();
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -116,6 +116,7 @@ export class Tracer extends EventEmitter<TracerEvents> {
   private counts = { records: 0, data: 0, open: 0, close: 0, iteratorDropped: 0 };
   private targets: Targets;
   private finalStats: TracerStats | undefined;
+  private stopping: Promise<TracerStats> | undefined;
   private iterators = new Set<{ push(events: CaptureEvent[]): void; end(): void }>();
 
   constructor(private readonly options: TracerOptions = {}) {
@@ -124,8 +125,9 @@ export class Tracer extends EventEmitter<TracerEvents> {
     this.targets = options.targets ?? {};
   }
 
+  /** True from start() until stop() was called. */
   get running(): boolean {
-    return this.session !== undefined;
+    return this.session !== undefined && this.stopping === undefined;
   }
 
   /** Loads and attaches the programs and starts the reader. Throws SocktapError on failure. */
@@ -180,7 +182,7 @@ export class Tracer extends EventEmitter<TracerEvents> {
   setTargets(targets: Targets): void {
     validateTargets(targets);
     this.targets = targets;
-    if (this.session) this.applyTargets();
+    if (this.running) this.applyTargets();
   }
 
   getTargets(): Targets {
@@ -189,34 +191,41 @@ export class Tracer extends EventEmitter<TracerEvents> {
 
   /** Current counters; after stop(), the final ones. */
   stats(): TracerStats {
-    if (!this.session) {
-      if (this.finalStats) return this.finalStats;
-      throw new SocktapError('SOCKTAP_STATE', 'Tracer.stats() before start()');
+    if (this.finalStats) return this.finalStats;
+    if (!this.session) throw new SocktapError('SOCKTAP_STATE', 'Tracer.stats() before start()');
+    try {
+      return this.compose(this.session.stats());
+    } catch (err) {
+      throw SocktapError.fromNative(err);
     }
-    return this.compose(this.session.stats());
   }
 
   /**
-   * Detaches every program, drains the ring buffer and frees the kernel objects. Returns the
-   * final counters. Batches still queued for JavaScript are delivered afterwards.
+   * Detaches every program, drains the ring buffer and frees the kernel objects, off the
+   * JavaScript thread. Resolves with the final counters after the last batch was delivered to
+   * the listeners, so the counters and the events seen agree. Calling it again returns the same
+   * promise.
    */
-  stop(): TracerStats {
+  stop(): Promise<TracerStats> {
+    if (this.stopping) return this.stopping;
     if (!this.session) {
-      if (this.finalStats) return this.finalStats;
-      throw new SocktapError('SOCKTAP_STATE', 'Tracer.stop() before start()');
+      if (this.finalStats) return Promise.resolve(this.finalStats);
+      return Promise.reject(new SocktapError('SOCKTAP_STATE', 'Tracer.stop() before start()'));
     }
     const session = this.session;
-    // Counters are read before the maps are freed; the reader's final drain happens in stop().
-    const before = session.stats();
-    session.stop();
-    this.session = undefined;
-    this.finalStats = this.compose(before);
-    // The final drain may still deliver batches: let them through, then end the iterators.
-    setImmediate(() => {
-      for (const it of this.iterators) it.end();
-      this.iterators.clear();
-    });
-    return this.finalStats;
+    this.stopping = session.stop().then(
+      (native) => {
+        this.session = undefined;
+        this.finalStats = this.compose(native);
+        for (const it of this.iterators) it.end();
+        this.iterators.clear();
+        return this.finalStats;
+      },
+      (err: unknown) => {
+        throw SocktapError.fromNative(err);
+      },
+    );
+    return this.stopping;
   }
 
   /** Async iteration over decoded batches until stop(). */

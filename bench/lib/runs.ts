@@ -6,7 +6,6 @@
 import { Tracer, type TracerOptions, type TracerStats } from '../../agent/capture/tracer';
 import { busyFraction, processCpuUs, systemCpu, threadSplit } from './cpu';
 import type { Nginx } from './nginx';
-import { sleep } from './procs';
 import { runWrk, type WrkResult } from './wrk';
 
 export interface WrkSettings {
@@ -49,10 +48,10 @@ export interface TracerRun extends BaselineRun {
   /** Tracer.start(): BPF load, verify and attach. */
   readonly startMs: number;
   readonly startCpuUs: number;
-  /** Tracer.stop(): final drain, detach, free. It blocks the JavaScript thread. */
+  /** Tracer.stop(): detach (off the JavaScript thread), final drain delivered, free. */
   readonly stopMs: number;
   readonly stopCpuUs: number;
-  /** Tracer.stop() as returned: native counters, JS counters up to the batches delivered by then. */
+  /** Tracer.stop() as resolved: final native counters and JS counters, all batches delivered. */
   readonly stats: TracerStats;
 }
 
@@ -69,16 +68,13 @@ function timed<T>(fn: () => T): { value: T; ms: number; cpuUs: number } {
   return { value, cpuUs: cpuUsNow() - c0, ms: performance.now() - t0 };
 }
 
-/**
- * Waits until no batch arrived for `quietMs`, counting from now at the earliest: batches queued
- * for JavaScript while stop() blocked the thread are only delivered once we yield.
- */
-async function settle(lastBatchAt: () => number, quietMs = 100, maxMs = 3000): Promise<void> {
-  const from = performance.now();
-  const deadline = from + maxMs;
-  do await sleep(10);
-  while (performance.now() < deadline && performance.now() - Math.max(from, lastBatchAt()) < quietMs);
+async function timedAsync<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuUs: number }> {
+  const t0 = performance.now();
+  const c0 = cpuUsNow();
+  const value = await fn();
+  return { value, cpuUs: cpuUsNow() - c0, ms: performance.now() - t0 };
 }
+
 
 export async function measureBaseline(nginx: Nginx, w: WrkSettings): Promise<BaselineRun> {
   const sys0 = systemCpu();
@@ -98,16 +94,18 @@ export async function measureBaseline(nginx: Nginx, w: WrkSettings): Promise<Bas
 
 export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerOptions = {}): Promise<TracerRun> {
   const tracer = new Tracer({ ...extra, targets: { pids: [nginx.workerPid] } });
-  const n = { data: 0, open: 0, close: 0, dataBytes: 0, batches: 0, maxBatch: 0, lastBatchAt: 0 };
-  // The consumer an agent would be at minimum: look at every event, keep nothing.
+  const n = { data: 0, open: 0, close: 0, dataBytes: 0, firstBytes: 0, batches: 0, maxBatch: 0 };
+  // The consumer an agent would be at minimum: look at every event and at every payload (as a
+  // parser will: the payload view and its first byte), keep nothing.
   tracer.on('batch', (events) => {
     n.batches++;
-    n.lastBatchAt = performance.now();
     if (events.length > n.maxBatch) n.maxBatch = events.length;
     for (const ev of events) {
       if (ev.kind === 'data') {
         n.data++;
-        n.dataBytes += ev.len;
+        const payload = ev.payload;
+        n.dataBytes += payload.length;
+        if (payload.length > 0) n.firstBytes += payload[0];
       } else if (ev.kind === 'open') n.open++;
       else n.close++;
     }
@@ -124,7 +122,7 @@ export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerO
   try {
     ({ result } = await runWrk({ url: nginx.url, ...w }));
   } catch (e) {
-    tracer.stop();
+    await tracer.stop();
     throw e;
   }
   const runCpu = process.cpuUsage(cpu0);
@@ -133,11 +131,10 @@ export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerO
   const ngx1 = processCpuUs(nginx.workerPid);
   const sys1 = systemCpu();
 
-  const stopped = timed(() => tracer.stop());
-  // Batches the reader handed over before or during stop() are delivered now: their
-  // decoding is part of the capture's cost.
+  // stop() resolves after the final drain reached JavaScript: decoding those batches is part of
+  // the capture's cost, so its CPU counts.
   const drain0 = process.cpuUsage();
-  await settle(() => n.lastBatchAt);
+  const stopped = await timedAsync(() => tracer.stop());
   const drainCpu = process.cpuUsage(drain0);
   const cpuUserUs = runCpu.user + drainCpu.user;
   const cpuSystemUs = runCpu.system + drainCpu.system;

@@ -57,8 +57,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FIELD(data, socktap_data, syscall);
   FIELD(data, socktap_data, direction);
   FIELD(data, socktap_data, flags);
-  FIELD(data, socktap_data, ts_enter_ns);
-  FIELD(data, socktap_data, ts_exit_ns);
+  FIELD(data, socktap_data, ts_ns);
   FIELD(data, socktap_data, id);
   FIELD(data, socktap_data, pos);
   FIELD(data, socktap_data, len_bytes);

@@ -13,8 +13,11 @@ constexpr size_t kFrameHeader = 8;
 
 Reader::Reader(Napi::Env env, int ringbuf_map_fd, Napi::Function on_batch, const ReaderOptions& opts)
     : map_fd_(ringbuf_map_fd), opts_(opts) {
-  tsfn_ = Napi::ThreadSafeFunction::New(env, on_batch, "socktap-ringbuf-reader",
-                                        opts_.max_pending_batches, 1);
+  auto done = on_finalized_;
+  tsfn_ = Napi::ThreadSafeFunction::New(env, on_batch, "socktap-ringbuf-reader", opts_.max_pending_batches, 1,
+                                        [done](Napi::Env fenv) {
+                                          if (*done) (*done)(fenv);
+                                        });
   // Do not keep the event loop alive by itself: the owning Tracer holds a ref while running.
   tsfn_.Unref(env);
 }
@@ -33,7 +36,7 @@ void Reader::Start(Napi::Env env) {
   thread_ = std::thread(&Reader::Run, this);
 }
 
-void Reader::Stop() {
+void Reader::StopThread() {
   if (thread_.joinable()) {
     running_ = false;
     thread_.join();
@@ -42,10 +45,18 @@ void Reader::Stop() {
     ring_buffer__free(rb_);
     rb_ = nullptr;
   }
-  if (!released_ && tsfn_) {
-    tsfn_.Release();
-    released_ = true;
-  }
+}
+
+void Reader::Release(std::function<void(Napi::Env)> done) {
+  if (released_ || !tsfn_) return;
+  *on_finalized_ = std::move(done);
+  tsfn_.Release();
+  released_ = true;
+}
+
+void Reader::Stop() {
+  StopThread();
+  Release(nullptr);
 }
 
 void Reader::Run() {

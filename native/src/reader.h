@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -35,8 +37,13 @@ class Reader {
 
   // JS thread: starts the reader thread. Throws a JS error when the ring buffer cannot be opened.
   void Start(Napi::Env env);
-  // JS thread: stops the thread after a final consume, then releases the ThreadSafeFunction.
-  // Batches already queued are still delivered to JS. Idempotent.
+  // Any thread but the reader's: stops the thread after a final consume and flush, frees the
+  // ring-buffer consumer. Idempotent.
+  void StopThread();
+  // JS thread: releases the ThreadSafeFunction. Batches already queued are still delivered;
+  // `done` runs on the JS thread after the last of them. Idempotent (a second `done` is dropped).
+  void Release(std::function<void(Napi::Env)> done);
+  // JS thread: StopThread() then Release() without a completion callback.
   void Stop();
 
   // JS thread: whether pending deliveries keep the event loop alive.
@@ -59,6 +66,9 @@ class Reader {
   int map_fd_;
   ReaderOptions opts_;
   Napi::ThreadSafeFunction tsfn_;
+  // Shared with the TSFN finalizer, which may run after this Reader is gone (process teardown).
+  std::shared_ptr<std::function<void(Napi::Env)>> on_finalized_ =
+      std::make_shared<std::function<void(Napi::Env)>>();
   ring_buffer* rb_ = nullptr;
   std::thread thread_;
   std::atomic<bool> running_{false};

@@ -5,15 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "errors.h"
 #include "socktap.skel.h"
 #include "tracefs.h"
-
-extern "C" {
-#include "socktap.h"
-}
 
 namespace socktap {
 
@@ -163,9 +161,23 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
 
 Session::~Session() { Close(); }
 
+void Session::DetachAll() {
+  if (!skel_) return;
+  bpf_object_skeleton* s = skel_->skeleton;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < s->prog_cnt; i++) {
+    bpf_link** link = s->progs[i].link;
+    if (link && *link) threads.emplace_back([link] {
+      bpf_link__destroy(*link);
+      *link = nullptr;
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
 void Session::Close() {
   // Detach first so no new events arrive, then drain what is in the ring, then free the maps.
-  if (skel_) socktap_bpf__detach(skel_);
+  DetachAll();
   if (reader_) reader_->Stop();
   if (skel_) {
     socktap_bpf__destroy(skel_);
@@ -173,9 +185,52 @@ void Session::Close() {
   }
 }
 
+// stop() off the JS thread; the promise resolves once the reader's last batch reached JS.
+class Session::StopWorker : public Napi::AsyncWorker {
+ public:
+  StopWorker(Napi::Env env, Session* session, Napi::Object self)
+      : Napi::AsyncWorker(env, "socktap-stop"), session_(session), deferred_(Napi::Promise::Deferred::New(env)) {
+    self_ = Napi::Persistent(self);
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  // Worker thread. The JS thread does not touch skel_ or the reader while stopping_ is set.
+  void Execute() override {
+    Session* s = session_;
+    s->DetachAll();
+    s->reader_->StopThread();
+    if (!s->ReadCounters(&s->final_)) counters_errno_ = errno;
+    socktap_bpf__destroy(s->skel_);
+    s->skel_ = nullptr;
+  }
+
+  // JS thread.
+  void OnOK() override {
+    Napi::Env env = Env();
+    Session* s = session_;
+    s->stopped_ = true;
+    if (counters_errno_ != 0) {
+      deferred_.Reject(MakeError(env, kErrSystem, "reading the final counters failed: " + ErrText(counters_errno_), counters_errno_).Value());
+      s->reader_->Release(nullptr);
+      return;
+    }
+    auto stats = std::make_shared<Napi::ObjectReference>(Napi::Persistent(s->StatsObject(env, s->final_)));
+    auto self = std::make_shared<Napi::ObjectReference>(std::move(self_));
+    Napi::Promise::Deferred deferred = deferred_;
+    s->reader_->Release([stats, self, deferred](Napi::Env) { deferred.Resolve(stats->Value()); });
+  }
+
+ private:
+  Session* session_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;  // keeps the Session alive until the promise settles
+  int counters_errno_ = 0;
+};
+
 Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!skel_) throw MakeError(env, kErrState, "setTargets() called after stop()");
+  if (!skel_ || stopping_) throw MakeError(env, kErrState, "setTargets() called after stop()");
   if (info.Length() < 1 || !info[0].IsObject())
     throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds? })");
   Napi::Object o = info[0].As<Napi::Object>();
@@ -225,37 +280,61 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
   }
   for (uint64_t c : cgroups_)
     if (!cgroups.count(c)) bpf_map_delete_elem(cfd, &c);
+  bool narrowed = (all_ && !all) || std::any_of(tgids_.begin(), tgids_.end(), [&](uint32_t t) { return !tgids.count(t); });
   tgids_ = std::move(tgids);
   cgroups_ = std::move(cgroups);
+  all_ = all;
   skel_->bss->filter_by_tgid = tgids_.empty() ? 0 : 1;
   skel_->bss->filter_by_cgroup = cgroups_.empty() ? 0 : 1;
   skel_->bss->capture_all = all ? 1 : 0;
+  // Every thread re-evaluates its cached target decision at its next call.
+  skel_->data->target_epoch = skel_->data->target_epoch + 1 == 0 ? 1 : skel_->data->target_epoch + 1;
+  // Processes covered by cgroup targets are not known here; only drop what pid targets no longer
+  // cover, and only when no cgroup or capture-all target could still cover it.
+  if (narrowed && !all_ && cgroups_.empty()) PurgeConns(tgids_);
   return env.Undefined();
 }
 
-Napi::Value Session::Stats(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!skel_) throw MakeError(env, kErrState, "stats() called after stop()");
+void Session::PurgeConns(const std::set<uint32_t>& keep_tgids) {
+  int fd = bpf_map__fd(skel_->maps.conns);
+  std::vector<uint64_t> stale;
+  uint64_t key = 0, next = 0;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (!keep_tgids.count(static_cast<uint32_t>(next >> 32))) stale.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (uint64_t k : stale) bpf_map_delete_elem(fd, &k);
+}
+
+bool Session::ReadCounters(socktap_counters* sum) const {
   int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) throw MakeError(env, kErrSystem, "cannot count CPUs: " + ErrText(ncpu));
+  if (ncpu <= 0) {
+    errno = -ncpu;
+    return false;
+  }
   std::vector<socktap_counters> per_cpu(ncpu);
   uint32_t zero = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &zero, per_cpu.data()) != 0)
-    throw MakeError(env, kErrSystem, "reading the counters map failed: " + ErrText(errno), errno);
-  socktap_counters sum{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &zero, per_cpu.data()) != 0) return false;
+  *sum = socktap_counters{};
   for (const auto& c : per_cpu) {
     for (int s = 0; s < SOCKTAP_SC_COUNT; s++) {
-      sum.probe[s][0] += c.probe[s][0];
-      sum.probe[s][1] += c.probe[s][1];
+      sum->probe[s][0] += c.probe[s][0];
+      sum->probe[s][1] += c.probe[s][1];
     }
-    sum.lost_events += c.lost_events;
-    sum.lost_bytes += c.lost_bytes;
-    sum.truncated_calls += c.truncated_calls;
-    sum.truncated_bytes += c.truncated_bytes;
-    sum.read_failures += c.read_failures;
-    sum.conns_opened += c.conns_opened;
-    sum.conns_closed += c.conns_closed;
+    sum->lost_events += c.lost_events;
+    sum->lost_bytes += c.lost_bytes;
+    sum->truncated_calls += c.truncated_calls;
+    sum->truncated_bytes += c.truncated_bytes;
+    sum->read_failures += c.read_failures;
+    sum->conns_opened += c.conns_opened;
+    sum->conns_closed += c.conns_closed;
   }
+  return true;
+}
+
+Napi::Object Session::StatsObject(Napi::Env env, const socktap_counters& sum) const {
   auto num = [&](uint64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
   Napi::Object probes = Napi::Object::New(env);
   for (int s = 0; s < SOCKTAP_SC_COUNT; s++) {
@@ -282,9 +361,26 @@ Napi::Value Session::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value Session::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (stopped_) return StatsObject(env, final_);
+  if (!skel_ || stopping_) throw MakeError(env, kErrState, "stats() called while stopping");
+  socktap_counters sum{};
+  if (!ReadCounters(&sum)) throw MakeError(env, kErrSystem, "reading the counters map failed: " + ErrText(errno), errno);
+  return StatsObject(env, sum);
+}
+
 Napi::Value Session::Stop(const Napi::CallbackInfo& info) {
-  Close();
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (stopping_ || !skel_) {
+    // Already stopped or stopping: the caller (Tracer) keeps the first promise.
+    throw MakeError(env, kErrState, "stop() called twice");
+  }
+  stopping_ = true;
+  auto* worker = new StopWorker(env, this, info.This().As<Napi::Object>());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 Napi::Value Session::Ref(const Napi::CallbackInfo& info) {

@@ -8,6 +8,11 @@
 
 #include "reader.h"
 
+extern "C" {
+#include <linux/types.h>
+#include "socktap.h"
+}
+
 struct socktap_bpf;
 
 namespace socktap {
@@ -25,18 +30,36 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::Value SetTargets(const Napi::CallbackInfo& info);
   // stats(): kernel counters summed over CPUs plus the reader's hand-off counters.
   Napi::Value Stats(const Napi::CallbackInfo& info);
-  // stop(): detaches every program, drains the ring buffer, frees everything. Idempotent.
+  // stop(): Promise of the final stats. Off the JS thread: detaches every program (in parallel:
+  // each detach waits for an RCU grace period), drains the ring buffer, reads the counters,
+  // frees the kernel objects. Resolves after the last batch was delivered to JS. Idempotent.
   Napi::Value Stop(const Napi::CallbackInfo& info);
   // ref()/unref(): whether a running session keeps the Node event loop alive.
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
 
+  class StopWorker;
+
+  // Any thread. Destroys every link at once instead of one grace period after another.
+  void DetachAll();
+  // Any thread. Sums the per-CPU counters; false (errno set) when the map cannot be read.
+  bool ReadCounters(socktap_counters* sum) const;
+  // JS thread.
+  Napi::Object StatsObject(Napi::Env env, const socktap_counters& sum) const;
+  // Synchronous teardown for the destructor and failed construction.
   void Close();
+  // Deletes the kernel connection entries of processes that are no longer targets, so a process
+  // targeted again starts fresh connections instead of continuing streams with unseen bytes.
+  void PurgeConns(const std::set<uint32_t>& keep_tgids);
 
   socktap_bpf* skel_ = nullptr;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  socktap_counters final_{};
   std::unique_ptr<Reader> reader_;
   std::set<uint32_t> tgids_;
   std::set<uint64_t> cgroups_;
+  bool all_ = false;
   size_t ring_bytes_ = 0;
 };
 

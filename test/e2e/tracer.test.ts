@@ -121,7 +121,7 @@ test('1 MiB each way: both sides captured byte for byte, opposite roles, right a
   const closed = cap.closes.get(s.conn.key)!;
   assert.equal(closed.ingressBytes, BigInt(request.length));
   assert.equal(closed.egressBytes, BigInt(response.length));
-  const stats = cap.stop();
+  const stats = await cap.stop();
   assert.equal(stats.lostEvents, 0);
   assert.equal(stats.handoffDroppedRecords, 0);
   // Syscall tracepoints never miss an exit: every probe's entries and exits pair up.
@@ -267,7 +267,14 @@ test('stop() detaches every program', async (t) => {
   const tracer = new Tracer({ targets: {} }).start();
   const attached = await attachmentsOf(process.pid);
   assert.deepEqual(attached.map((a) => a.tracepoint).sort(), EXPECTED_TRACEPOINTS);
-  tracer.stop();
+  const started = Date.now();
+  const stopping = tracer.stop();
+  // Detaching runs off the JavaScript thread: timers keep firing meanwhile.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  await stopping;
+  clearInterval(timer);
+  assert.ok(ticks > 0 || Date.now() - started < 20, 'the event loop ran while stopping');
   assert.deepEqual(await attachmentsOf(process.pid), [], 'no tracepoint attachment left');
   await waitGone(attached.map((a) => a.progId));
 });
@@ -313,7 +320,7 @@ test('tiny ring buffer under load: losses are counted, captured + lost = what th
   await run('wrk', ['-t1', '-c4', '-d2s', `http://127.0.0.1:${server.port}/bytes/3000`]);
   const did = await server.stats();
   await cap.settle(700);
-  const stats = cap.stop();
+  const stats = await cap.stop();
   const data = cap.dataOf(server.proc.pid);
   const capturedBytes = data.reduce((n, e) => n + e.len, 0);
   assert.ok(did.requests > 100, `wrk should have made many requests, made ${did.requests}`);
@@ -351,7 +358,7 @@ test('per-event limit and per-call cap: slices of maxPayloadBytes, the rest repo
   const events = cap.dataEvents(srv().conn.key, 'ingress');
   // Each read syscall: full slices of 1000 bytes, then (if the read was larger) one truncated event.
   const byCall = new Map<bigint, typeof events>();
-  for (const e of events) byCall.set(e.tsEnterNs, [...(byCall.get(e.tsEnterNs) ?? []), e]);
+  for (const e of events) byCall.set(e.tsNs, [...(byCall.get(e.tsNs) ?? []), e]);
   let truncatedBytes = 0;
   let truncatedCalls = 0;
   for (const call of byCall.values()) {
@@ -376,13 +383,13 @@ test('per-event limit and per-call cap: slices of maxPayloadBytes, the rest repo
     total += p.kind === 'data' ? p.data.length : p.len;
   }
   assert.equal(total, request.length);
-  const stats = cap.stop();
+  const stats = await cap.stop();
   assert.equal(stats.truncatedCalls, truncatedCalls + countTruncatedEgress(cap, srv().conn.key));
   assert.ok(stats.truncatedBytes >= truncatedBytes);
 });
 
 function countTruncatedEgress(cap: Capture, key: string): number {
-  const calls = new Set(cap.dataEvents(key, 'egress').filter((e) => e.truncated).map((e) => e.tsEnterNs));
+  const calls = new Set(cap.dataEvents(key, 'egress').filter((e) => e.truncated).map((e) => e.tsNs));
   return calls.size;
 }
 
@@ -398,14 +405,14 @@ test('the agent mounts tracefs when it is not mounted', async (t) => {
     assert.ok(fs.existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_read'));
     assert.equal((await attachmentsOf(process.pid)).length, 30);
   } finally {
-    tracer.stop();
+    await tracer.stop();
   }
 });
 
 test('without privileges, start() fails with SOCKTAP_PERMISSION and says what to do', async (t) => {
   if (!bpfAvailable(t)) return;
   // Make sure tracefs is mounted, so the failure is the privilege, not the mount.
-  new Tracer({ targets: {} }).start().stop();
+  await new Tracer({ targets: {} }).start().stop();
   const child = start(process.execPath, ['--import', 'tsx', path.join(fixtures, 'agent-child.ts')], {
     uid: 65534,
     gid: 65534,

@@ -5,6 +5,7 @@
 import { Tracer, type TracerOptions } from '../../agent/capture/tracer';
 import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent } from '../../agent/capture/events';
 import { OrderedStream, type StreamPiece } from '../../agent/capture/ordered-stream';
+import { materialize } from '../../agent/capture/decode';
 import type { Direction } from '../../agent/capture/layout';
 
 export interface CapturedStream {
@@ -31,8 +32,9 @@ export class Capture {
     return this;
   }
 
+  /** Stops once; later calls return the same final stats. */
   stop() {
-    return this.tracer.running ? this.tracer.stop() : this.tracer.stats();
+    return this.tracer.stop();
   }
 
   private add(ev: CaptureEvent): void {
@@ -41,10 +43,11 @@ export class Capture {
     else if (ev.kind === 'close') this.closes.set(ev.conn.key, ev);
     else {
       const s = this.stream(ev.conn.key, ev.direction);
-      // Payloads are views of the batch buffer: keep copies.
-      const copy = Buffer.from(ev.payload);
-      s.captured.events.push({ ...ev, payload: copy });
-      s.ordered.push(ev.pos, ev.len, copy);
+      // Data events are views of the batch buffer: keep copies.
+      const copy = materialize(ev);
+      this.events[this.events.length - 1] = copy;
+      s.captured.events.push(copy);
+      s.ordered.push(copy.pos, copy.len, copy.payload);
     }
   }
 

@@ -44,8 +44,7 @@ function dataRecord(payload: Buffer, opts: { len?: number; flags?: number; pos?:
   b.writeUInt16LE(opts.syscall ?? L.SYSCALLS.indexOf('writev'), L.DATA.syscall);
   b[L.DATA.direction] = opts.dir ?? 1;
   b[L.DATA.flags] = opts.flags ?? 0;
-  b.writeBigUInt64LE(1000n, L.DATA.ts_enter_ns);
-  b.writeBigUInt64LE(2000n, L.DATA.ts_exit_ns);
+  b.writeBigUInt64LE(2000n, L.DATA.ts_ns);
   writeId(b, L.DATA.id, 4242, 7, 9n, 555n);
   b.writeBigUInt64LE(BigInt(opts.pos ?? 0), L.DATA.pos);
   b.writeUInt32LE(opts.len ?? payload.length, L.DATA.len_bytes);
@@ -88,8 +87,8 @@ test('open, data and close records decode with every field', () => {
   if (data.kind !== 'data') return;
   assert.equal(data.conn, open.conn, 'one ConnId object per connection');
   assert.deepEqual(
-    { syscall: data.syscall, direction: data.direction, pos: data.pos, len: data.len, payload: data.payload.toString(), enter: data.tsEnterNs, exit: data.tsExitNs },
-    { syscall: 'writev', direction: 'egress', pos: 7, len: 5, payload: 'hello', enter: 1000n, exit: 2000n },
+    { syscall: data.syscall, direction: data.direction, pos: data.pos, len: data.len, payload: data.payload.toString(), ts: data.tsNs },
+    { syscall: 'writev', direction: 'egress', pos: 7, len: 5, payload: 'hello', ts: 2000n },
   );
   assert.deepEqual([data.noPayload, data.truncated, data.readFailed], [false, false, false]);
   assert.equal(closed.kind, 'close');

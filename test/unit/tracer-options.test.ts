@@ -24,10 +24,10 @@ test('defaults and valid options pass', () => {
   validateTracerOptions({ maxPayloadBytes: 16384, maxChunksPerCall: 4096, ringBufferBytes: 1 << 24, targets: { pids: [1], cgroupIds: [2n] } });
 });
 
-test('state errors: stats/stop before start', () => {
+test('state errors: stats/stop before start', async () => {
   const t = new Tracer();
   assert.throws(() => t.stats(), (e: unknown) => e instanceof SocktapError && e.code === 'SOCKTAP_STATE');
-  assert.throws(() => t.stop(), (e: unknown) => e instanceof SocktapError && e.code === 'SOCKTAP_STATE');
+  await assert.rejects(t.stop(), (e: unknown) => e instanceof SocktapError && e.code === 'SOCKTAP_STATE');
 });
 
 test('SocktapError.fromNative keeps the addon code and errno', () => {

@@ -31,7 +31,7 @@ function jsonEvent(ev: CaptureEvent): string {
   return JSON.stringify({
     kind: 'data', conn, direction: ev.direction, syscall: ev.syscall, pos: ev.pos, len: ev.len,
     payload: ev.payload.toString('base64'), no_payload: ev.noPayload, truncated: ev.truncated,
-    ts_enter_ns: String(ev.tsEnterNs), ts_exit_ns: String(ev.tsExitNs),
+    ts_ns: String(ev.tsNs),
   });
 }
 
@@ -66,8 +66,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   });
   process.stderr.write(`socktap: capturing ${targets.all ? 'all processes' : `pid ${targets.pids.join(', ')}`}${duration ? ` for ${duration} s` : ''} (Ctrl-C to stop)\n`);
   await untilStopped(duration);
-  const stats = tracer.stop();
-  await new Promise((r) => setImmediate(r)); // let the final drain's batches print
+  const stats = await tracer.stop();
   process.stderr.write(
     `socktap: ${stats.connsOpened} connections, ${stats.dataEvents} data events, lost ${stats.lostEvents} events (${stats.lostBytes} B), ` +
       `hand-off drops ${stats.handoffDroppedRecords}\n`,

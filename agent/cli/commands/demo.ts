@@ -67,8 +67,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await untilStopped(duration);
     traffic.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300)); // the last responses and the closes
-    const stats = tracer.stop();
-    await new Promise((r) => setImmediate(r));
+    const stats = await tracer.stop();
     const t = view.totals;
     out('');
     out('socktap demo: summary');
