@@ -212,10 +212,13 @@ static __always_inline struct task_state *task_targeted(__u32 tgid)
 }
 
 /* Batch wakeups: waking the reader per event costs a busy server 30-40 % of its throughput. The
- * reader consumes on a timer; only a filling ring forces a wakeup. */
+ * reader consumes on a timer; a filling ring wakes it early, but only the events just past the
+ * threshold do so: above it every event would otherwise send a wakeup until the reader catches up. */
+#define WAKEUP_WINDOW_BYTES (64 << 10)
 static __always_inline __u64 wakeup_flags(void)
 {
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold_bytes)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail >= wakeup_threshold_bytes && avail < wakeup_threshold_bytes + WAKEUP_WINDOW_BYTES)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -632,12 +635,49 @@ static __always_inline struct conn_state *exit_conn(struct active_call *call, lo
 	return bpf_map_lookup_elem(&conns, &key);
 }
 
+/* The common case of an HTTP read or write: one buffer that fits one event. Straight to the
+ * ring, without the walk's state machine (measured: the loop and its bookkeeping were most of
+ * the exit program's time for a small request). */
+static __always_inline void emit_small(struct conn_state *st, struct active_call *call, __u8 dir, __u64 len)
+{
+	struct data_scratch *s = scratch_get();
+	if (!s)
+		return;
+	struct socktap_data *ev = (struct socktap_data *)s->bytes;
+	__u64 n = len;
+	if (n > SOCKTAP_PAYLOAD_CAP)
+		n = SOCKTAP_PAYLOAD_CAP;
+	ev->type = SOCKTAP_EV_DATA;
+	ev->syscall = (__u16)call->syscall;
+	ev->direction = dir;
+	ev->flags = 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->id = st->id;
+	ev->pos = __sync_fetch_and_add(&st->pos[dir & 1], n);
+	ev->len_bytes = (__u32)n;
+	__u64 captured = n;
+	if (bpf_probe_read_user(ev->payload, n, (void *)call->ptr)) {
+		captured = 0;
+		ev->flags = SOCKTAP_DATA_F_READ_FAILED;
+		struct socktap_counters *c = counters_get();
+		if (c)
+			c->read_failures++;
+	}
+	ev->captured_bytes = (__u32)captured;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + captured, wakeup_flags()))
+		count_lost(n);
+}
+
 static __always_inline int exit_buf(long ret, __u8 dir)
 {
 	struct active_call call;
 	struct conn_state *st = exit_conn(&call, ret);
 	if (!st)
 		return 0;
+	if ((__u64)ret <= max_payload_bytes) {
+		emit_small(st, &call, dir, (__u64)ret);
+		return 0;
+	}
 	struct walk *w = walk_init(st, &call, dir);
 	if (!w)
 		return 0;
@@ -706,21 +746,31 @@ static __always_inline int exit_mmsg(long ret, __u8 dir)
 	return 0;
 }
 
+/* Data syscalls: remember (fd, pointer, count) at entry, report what moved at exit. */
 #define DATA_ENTER(name, sc, ptr_arg, count_arg)                                         \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                      \
 	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                        \
 	{                                                                                 \
 		return enter_data(sc, (__u32)ctx->args[0], ctx->args[ptr_arg], ctx->args[count_arg]); \
 	}
+#define DATA_EXIT(name, exit_fn, dir)                                                    \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                       \
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                          \
+	{                                                                                 \
+		return exit_fn(ctx->ret, dir);                                            \
+	}
+#define DATA_PROBES(name, sc, exit_fn, dir) DATA_ENTER(name, sc, 1, 2) DATA_EXIT(name, exit_fn, dir)
 
-DATA_ENTER(read, SOCKTAP_SC_READ, 1, 2)
-DATA_ENTER(write, SOCKTAP_SC_WRITE, 1, 2)
-DATA_ENTER(readv, SOCKTAP_SC_READV, 1, 2)
-DATA_ENTER(writev, SOCKTAP_SC_WRITEV, 1, 2)
-DATA_ENTER(sendto, SOCKTAP_SC_SENDTO, 1, 2)
-DATA_ENTER(sendmsg, SOCKTAP_SC_SENDMSG, 1, 2)
-DATA_ENTER(sendmmsg, SOCKTAP_SC_SENDMMSG, 1, 2)
-DATA_ENTER(recvmmsg, SOCKTAP_SC_RECVMMSG, 1, 2)
+DATA_PROBES(read, SOCKTAP_SC_READ, exit_buf, SOCKTAP_DIR_INGRESS)
+DATA_PROBES(write, SOCKTAP_SC_WRITE, exit_buf, SOCKTAP_DIR_EGRESS)
+DATA_PROBES(sendto, SOCKTAP_SC_SENDTO, exit_buf, SOCKTAP_DIR_EGRESS)
+DATA_PROBES(readv, SOCKTAP_SC_READV, exit_iov, SOCKTAP_DIR_INGRESS)
+DATA_PROBES(writev, SOCKTAP_SC_WRITEV, exit_iov, SOCKTAP_DIR_EGRESS)
+DATA_PROBES(sendmsg, SOCKTAP_SC_SENDMSG, exit_msg, SOCKTAP_DIR_EGRESS)
+DATA_PROBES(sendmmsg, SOCKTAP_SC_SENDMMSG, exit_mmsg, SOCKTAP_DIR_EGRESS)
+DATA_PROBES(recvmmsg, SOCKTAP_SC_RECVMMSG, exit_mmsg, SOCKTAP_DIR_INGRESS)
+DATA_EXIT(recvfrom, exit_buf, SOCKTAP_DIR_INGRESS)
+DATA_EXIT(recvmsg, exit_msg, SOCKTAP_DIR_INGRESS)
 
 /* recvfrom/recvmsg with MSG_PEEK leave the bytes in the socket: reporting them would count them
  * twice in the stream. */
@@ -761,24 +811,3 @@ int tp_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 	emit_length_only(w, (__u64)ctx->ret, SOCKTAP_DATA_F_NO_PAYLOAD);
 	return 0;
 }
-
-SEC("tracepoint/syscalls/sys_exit_read")
-int tp_exit_read(struct trace_event_raw_sys_exit *ctx) { return exit_buf(ctx->ret, SOCKTAP_DIR_INGRESS); }
-SEC("tracepoint/syscalls/sys_exit_recvfrom")
-int tp_exit_recvfrom(struct trace_event_raw_sys_exit *ctx) { return exit_buf(ctx->ret, SOCKTAP_DIR_INGRESS); }
-SEC("tracepoint/syscalls/sys_exit_write")
-int tp_exit_write(struct trace_event_raw_sys_exit *ctx) { return exit_buf(ctx->ret, SOCKTAP_DIR_EGRESS); }
-SEC("tracepoint/syscalls/sys_exit_sendto")
-int tp_exit_sendto(struct trace_event_raw_sys_exit *ctx) { return exit_buf(ctx->ret, SOCKTAP_DIR_EGRESS); }
-SEC("tracepoint/syscalls/sys_exit_readv")
-int tp_exit_readv(struct trace_event_raw_sys_exit *ctx) { return exit_iov(ctx->ret, SOCKTAP_DIR_INGRESS); }
-SEC("tracepoint/syscalls/sys_exit_writev")
-int tp_exit_writev(struct trace_event_raw_sys_exit *ctx) { return exit_iov(ctx->ret, SOCKTAP_DIR_EGRESS); }
-SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int tp_exit_recvmsg(struct trace_event_raw_sys_exit *ctx) { return exit_msg(ctx->ret, SOCKTAP_DIR_INGRESS); }
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int tp_exit_sendmsg(struct trace_event_raw_sys_exit *ctx) { return exit_msg(ctx->ret, SOCKTAP_DIR_EGRESS); }
-SEC("tracepoint/syscalls/sys_exit_recvmmsg")
-int tp_exit_recvmmsg(struct trace_event_raw_sys_exit *ctx) { return exit_mmsg(ctx->ret, SOCKTAP_DIR_INGRESS); }
-SEC("tracepoint/syscalls/sys_exit_sendmmsg")
-int tp_exit_sendmmsg(struct trace_event_raw_sys_exit *ctx) { return exit_mmsg(ctx->ret, SOCKTAP_DIR_EGRESS); }

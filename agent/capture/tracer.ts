@@ -39,11 +39,11 @@ export interface TracerOptions {
   readonly ringBufferBytes?: number;
   /** Connections tracked in the kernel at once (LRU beyond). @default 65536 */
   readonly maxConnections?: number;
-  /** How often the reader drains the ring buffer when the kernel does not wake it. @default 10 */
+  /** How often the reader drains the ring buffer when the kernel does not wake it. @default 50 */
   readonly pollIntervalMs?: number;
-  /** Ring fill level (bytes) at which the kernel wakes the reader early. @default ringBufferBytes / 8 */
+  /** Ring fill level (bytes) at which the kernel wakes the reader early. @default ringBufferBytes / 4 */
   readonly wakeupThresholdBytes?: number;
-  /** Batch size handed to JavaScript. @default 1 MiB */
+  /** Batch size handed to JavaScript. @default 4 MiB */
   readonly batchBytes?: number;
   /** Batches queued for JavaScript before new ones are dropped (and counted). @default 64 */
   readonly maxPendingBatches?: number;

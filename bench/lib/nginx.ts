@@ -5,13 +5,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { childrenOf, freePort, sleep, startChild, waitForPort, type Child } from './procs';
+import { childrenOf, freePort, sleep, start, waitListening, type Proc } from './procs';
 
 export interface NginxOptions {
   /** File to serve; copied into the temp root. @default a generated 600-byte JSON body */
   readonly file?: string;
   /** @default true (nginx's own default) */
   readonly sendfile?: boolean;
+  /** More files to serve, by path under the root (e.g. `copy/file.bin`). */
+  readonly files?: Readonly<Record<string, Buffer>>;
+  /** Extra directives inside the `server` block (e.g. `location /copy/ { sendfile off; }`). */
+  readonly serverConfig?: string;
 }
 
 export interface Nginx {
@@ -22,6 +26,8 @@ export interface Nginx {
   readonly workerPid: number;
   readonly bodyBytes: number;
   readonly fileName: string;
+  /** The temporary prefix (config, logs, www/). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +46,7 @@ export function jsonBody(bytes: number): Buffer {
   return Buffer.from(text);
 }
 
-function config(dir: string, www: string, port: number, sendfile: boolean): string {
+function config(dir: string, www: string, port: number, sendfile: boolean, serverConfig: string): string {
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -59,12 +65,13 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${www};
+    ${serverConfig}
   }
 }
 `;
 }
 
-async function findWorker(master: Child): Promise<number> {
+async function findWorker(master: Proc): Promise<number> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const pids = childrenOf(master.pid);
@@ -85,12 +92,20 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
   const fileName = o.file ? path.basename(o.file) : 'body.json';
   const body = o.file ? fs.readFileSync(o.file) : jsonBody(600);
   fs.writeFileSync(path.join(www, fileName), body, { mode: 0o644 });
+  for (const [rel, bytes] of Object.entries(o.files ?? {})) {
+    fs.mkdirSync(path.dirname(path.join(www, rel)), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(www, rel), bytes, { mode: 0o644 });
+  }
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, www, port, o.sendfile ?? true));
-  const master = startChild('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], 'SIGTERM');
+  fs.writeFileSync(conf, config(dir, www, port, o.sendfile ?? true, o.serverConfig ?? ''));
+  const master = start('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    exitSignal: 'SIGTERM',
+  });
+  // Without connecting: a tracer may already be running and should see no probe connection.
   await Promise.race([
-    waitForPort(port),
+    waitListening(port),
     master.exited.then((code) => {
       throw new Error(`nginx exited ${code} before listening: ${master.stderr()}`);
     }),
@@ -103,9 +118,10 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
     workerPid,
     bodyBytes: body.length,
     fileName,
+    dir,
     async stop() {
       // SIGQUIT: graceful shutdown, the worker exits with the master.
-      await master.stop('SIGQUIT');
+      await master.kill('SIGQUIT');
     },
   };
 }

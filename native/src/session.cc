@@ -97,11 +97,11 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
   if (ring_bytes & (ring_bytes - 1))
     throw Napi::TypeError::New(env, "ringBufferBytes must be a power of two, got " + std::to_string(ring_bytes));
   uint32_t max_conns = OptU32(o, "maxConnections", 65536, 64, 1u << 22);
-  uint32_t wake_bytes = OptU32(o, "wakeupThresholdBytes", ring_bytes / 8, 0, ring_bytes);
+  uint32_t wake_bytes = OptU32(o, "wakeupThresholdBytes", ring_bytes / 4, 0, ring_bytes);
   bool non_tcp = OptBool(o, "includeNonTcp", false);
   ReaderOptions ropts;
-  ropts.poll_interval_ms = static_cast<int>(OptU32(o, "pollIntervalMs", 10, 1, 1000));
-  ropts.batch_bytes = OptU32(o, "batchBytes", 1u << 20, 4096, 64u << 20);
+  ropts.poll_interval_ms = static_cast<int>(OptU32(o, "pollIntervalMs", 50, 1, 1000));
+  ropts.batch_bytes = OptU32(o, "batchBytes", 4u << 20, 4096, 64u << 20);
   ropts.max_pending_batches = OptU32(o, "maxPendingBatches", 64, 1, 65536);
   std::string btf_path;
   if (o.Get("btfPath").IsString()) btf_path = o.Get("btfPath").As<Napi::String>().Utf8Value();

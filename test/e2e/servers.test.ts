@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Capture } from '../helpers/capture';
 import { bpfAvailable } from '../helpers/bpf';
-import { fixtures, freePort, start, tempDir, type Proc } from '../helpers/procs';
+import { fixtures, freePort, start, tempDir, waitListening, type Proc } from '../helpers/procs';
+import { startNginx as startSharedNginx } from '../../bench/lib/nginx';
 import type { ConnOpenEvent } from '../../agent/capture/events';
 import type { StreamPiece } from '../../agent/capture/ordered-stream';
 
@@ -26,26 +27,6 @@ const CLOSE_TIMEOUT_MS = 15_000;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/** Resolves once a socket listens on `port` (read from /proc/net, without connecting to it). */
-async function waitListening(port: number, family: 'ipv4' | 'ipv6', timeoutMs = 10_000): Promise<void> {
-  const file = family === 'ipv4' ? '/proc/net/tcp' : '/proc/net/tcp6';
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listening = fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .slice(1)
-      .some((line) => {
-        const cols = line.trim().split(/\s+/);
-        return cols.length > 3 && cols[1].endsWith(`:${hexPort}`) && cols[3] === '0A';
-      });
-    if (listening) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} (${family}) after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Starts `cmd args` behind `sh -c 'read x; exec ...'`: the pid is known before the program runs. */
 function startGated(cmd: string, args: string[]): Proc {
@@ -237,55 +218,13 @@ interface Nginx {
 }
 
 async function startNginx(t: TestContext): Promise<Nginx> {
-  const dir = tempDir('socktap-nginx-');
-  // The worker runs as nobody: it must be able to read the served files.
-  fs.chmodSync(dir, 0o755);
-  const www = path.join(dir, 'www');
-  fs.mkdirSync(path.join(www, 'copy'), { recursive: true, mode: 0o755 });
   const file = crypto.randomBytes(300 * 1024);
-  fs.writeFileSync(path.join(www, 'file.bin'), file, { mode: 0o644 });
-  fs.writeFileSync(path.join(www, 'copy', 'file.bin'), file, { mode: 0o644 });
-  const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  sendfile on;
-  server {
-    listen 127.0.0.1:${port};
-    root ${www};
-    location /copy/ { sendfile off; }
-  }
-}
-`,
-  );
-  const master = start('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')]);
-  killAfter(t, master);
-  await waitListening(port, 'ipv4');
-  let worker = 0;
-  const deadline = Date.now() + 10_000;
-  while (!worker) {
-    const r = start('pgrep', ['-P', String(master.pid)]);
-    await r.exited;
-    const pids = r.stdout().trim().split(/\s+/).filter(Boolean).map(Number);
-    if (pids.length > 1) throw new Error(`nginx master ${master.pid} has ${pids.length} children, expected 1 worker`);
-    if (pids.length === 1) worker = pids[0];
-    else if (Date.now() > deadline) throw new Error(`nginx worker did not start: ${master.stderr()}`);
-    else await new Promise((r) => setTimeout(r, 25));
-  }
-  return { port, dir, worker, file };
+  const ngx = await startSharedNginx({
+    files: { 'file.bin': file, 'copy/file.bin': file },
+    serverConfig: 'location /copy/ { sendfile off; }',
+  });
+  t.after(() => ngx.stop());
+  return { port: ngx.port, dir: ngx.dir, worker: ngx.workerPid, file };
 }
 
 /** Fetches `urlPath` from nginx with curl, both the worker and curl targeted. */

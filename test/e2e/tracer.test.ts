@@ -3,7 +3,7 @@
  * that predate the tracer, targeting at runtime, fd reuse, detach on stop and on kill -9, and
  * loss accounting with a deliberately tiny ring buffer.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -58,12 +58,8 @@ async function liveProgIds(): Promise<Set<number>> {
   return new Set((JSON.parse(stdout) as { id: number }[]).map((p) => p.id));
 }
 
-/** The 15 syscalls, each with an entry and an exit tracepoint. */
-const EXPECTED_TRACEPOINTS = ['accept', 'accept4', 'connect', 'close', 'read', 'write', 'readv', 'writev', 'sendto',
-  'recvfrom', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'sendfile64'].flatMap((s) => [`sys_enter_${s}`, `sys_exit_${s}`]).sort();
-
-test('1 MiB each way: both sides captured byte for byte, opposite roles, right addresses', async (t) => {
-  if (!bpfAvailable(t)) return;
+/** A temp dir, the echo server and the scripted client, both killed when the test ends. */
+async function echoServerAndClient(t: TestContext) {
   const dir = tempDir();
   const server = await startEchoServer();
   const client = new RawClient();
@@ -71,6 +67,16 @@ test('1 MiB each way: both sides captured byte for byte, opposite roles, right a
     server.proc.kill('SIGKILL');
     client.proc.kill('SIGKILL');
   });
+  return { dir, server, client };
+}
+
+/** The 15 syscalls, each with an entry and an exit tracepoint. */
+const EXPECTED_TRACEPOINTS = ['accept', 'accept4', 'connect', 'close', 'read', 'write', 'readv', 'writev', 'sendto',
+  'recvfrom', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'sendfile64'].flatMap((s) => [`sys_enter_${s}`, `sys_exit_${s}`]).sort();
+
+test('1 MiB each way: both sides captured byte for byte, opposite roles, right addresses', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const { dir, server, client } = await echoServerAndClient(t);
   const body = crypto.randomBytes(1 << 20);
   const request = postEcho(server.port, body, 'close');
   fs.writeFileSync(path.join(dir, 'req'), request);
@@ -130,13 +136,7 @@ test('1 MiB each way: both sides captured byte for byte, opposite roles, right a
 
 test('a keep-alive connection opened before the tracer started is captured after it starts', async (t) => {
   if (!bpfAvailable(t)) return;
-  const dir = tempDir();
-  const server = await startEchoServer();
-  const client = new RawClient();
-  t.after(() => {
-    server.proc.kill('SIGKILL');
-    client.proc.kill('SIGKILL');
-  });
+  const { dir, server, client } = await echoServerAndClient(t);
   const [, portStr] = (await client.cmd(`connect 127.0.0.1 ${server.port}`, 'connected')).split(' ');
   const clientPort = Number(portStr);
   fs.writeFileSync(path.join(dir, 'req1'), getBytes(server.port, 100));
@@ -178,13 +178,7 @@ test('a keep-alive connection opened before the tracer started is captured after
 
 test('untargeted processes produce no events; targets changed at runtime take effect', async (t) => {
   if (!bpfAvailable(t)) return;
-  const dir = tempDir();
-  const server = await startEchoServer();
-  const client = new RawClient();
-  t.after(() => {
-    server.proc.kill('SIGKILL');
-    client.proc.kill('SIGKILL');
-  });
+  const { dir, server, client } = await echoServerAndClient(t);
   const cap = new Capture({ targets: {} }).start();
   t.after(() => cap.stop());
   const req = (n: number) => {
@@ -225,13 +219,7 @@ test('untargeted processes produce no events; targets changed at runtime take ef
 
 test('fd reuse: close and reconnect on the same fd number gives two connection ids', async (t) => {
   if (!bpfAvailable(t)) return;
-  const dir = tempDir();
-  const server = await startEchoServer();
-  const client = new RawClient();
-  t.after(() => {
-    server.proc.kill('SIGKILL');
-    client.proc.kill('SIGKILL');
-  });
+  const { dir, server, client } = await echoServerAndClient(t);
   const cap = new Capture({ targets: { pids: [client.pid] } }).start();
   t.after(() => cap.stop());
   const f = path.join(dir, 'req');
@@ -336,13 +324,7 @@ test('tiny ring buffer under load: losses are counted, captured + lost = what th
 
 test('per-event limit and per-call cap: slices of maxPayloadBytes, the rest reported as a length', async (t) => {
   if (!bpfAvailable(t)) return;
-  const dir = tempDir();
-  const server = await startEchoServer();
-  const client = new RawClient();
-  t.after(() => {
-    server.proc.kill('SIGKILL');
-    client.proc.kill('SIGKILL');
-  });
+  const { dir, server, client } = await echoServerAndClient(t);
   // 1000-byte slices, at most 3 per syscall: a large read yields 3 slices and one length-only rest.
   const cap = new Capture({ targets: { pids: [server.proc.pid] }, maxPayloadBytes: 1000, maxChunksPerCall: 3 }).start();
   t.after(() => cap.stop());

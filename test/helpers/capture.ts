@@ -100,7 +100,7 @@ export class Capture {
     }
   }
 
-  /** Waits until nothing new arrived for `quietMs` (the reader drains every 10 ms). */
+  /** Waits until nothing new arrived for `quietMs` (the reader drains every 50 ms). */
   async settle(quietMs = 250): Promise<void> {
     let n = -1;
     while (n !== this.events.length) {
