@@ -614,14 +614,12 @@ static __always_inline struct walk *walk_init(struct conn_state *st, struct acti
 /* Entry of every data syscall: targeted process and a (tracked or pre-existing) socket. */
 static __always_inline int enter_data(__u32 sc, __u32 fd, __u64 ptr, __u64 count)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_state *ts = task_targeted(tgid);
-	if (!ts)
-		return 0;
-	if (!conn_lookup_or_adopt(tgid, fd))
-		return 0;
-	/* Counted only for sockets we track, so entry and exit counts of a probe always pair up. */
-	remember(ts, sc, fd, ptr, count);
+	/* Entry only decides "targeted" and keeps the arguments: which fd is a socket is settled at
+	 * exit, and only for calls that moved bytes (EAGAIN reads cost no connection lookup). Probe
+	 * counts are then those of every call of targeted threads, entries and exits paired. */
+	struct task_state *ts = task_targeted(bpf_get_current_pid_tgid() >> 32);
+	if (ts)
+		remember(ts, sc, fd, ptr, count);
 	return 0;
 }
 
@@ -631,8 +629,7 @@ static __always_inline struct conn_state *exit_conn(struct active_call *call, lo
 		return NULL;
 	if (ret <= 0)
 		return NULL;
-	__u64 key = conn_key(bpf_get_current_pid_tgid() >> 32, call->fd);
-	return bpf_map_lookup_elem(&conns, &key);
+	return conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd);
 }
 
 /* The common case of an HTTP read or write: one buffer that fits one event. Straight to the
@@ -687,19 +684,33 @@ static __always_inline int exit_buf(long ret, __u8 dir)
 	return 0;
 }
 
+/* An iovec array: a single small segment goes the direct way, anything else through the walk. */
+static __always_inline int emit_iov(struct conn_state *st, struct active_call *call, __u8 dir, long ret,
+				    __u64 iov, __u32 iov_cnt)
+{
+	if (iov_cnt == 1 && (__u64)ret <= max_payload_bytes) {
+		struct iovec v = {};
+		bpf_probe_read_user(&v, sizeof(v), (void *)iov);
+		call->ptr = (__u64)v.iov_base;
+		emit_small(st, call, dir, (__u64)ret);
+		return 0;
+	}
+	struct walk *w = walk_init(st, call, dir);
+	if (!w)
+		return 0;
+	w->iov = iov;
+	w->iov_cnt = iov_cnt;
+	walk_run(w, st, (__u64)ret);
+	return 0;
+}
+
 static __always_inline int exit_iov(long ret, __u8 dir)
 {
 	struct active_call call;
 	struct conn_state *st = exit_conn(&call, ret);
 	if (!st)
 		return 0;
-	struct walk *w = walk_init(st, &call, dir);
-	if (!w)
-		return 0;
-	w->iov = call.ptr;
-	w->iov_cnt = (__u32)call.count;
-	walk_run(w, st, (__u64)ret);
-	return 0;
+	return emit_iov(st, &call, dir, ret, call.ptr, (__u32)call.count);
 }
 
 static __always_inline int exit_msg(long ret, __u8 dir)
@@ -710,13 +721,7 @@ static __always_inline int exit_msg(long ret, __u8 dir)
 		return 0;
 	struct user_msghdr mh = {};
 	bpf_probe_read_user(&mh, sizeof(mh), (void *)call.ptr);
-	struct walk *w = walk_init(st, &call, dir);
-	if (!w)
-		return 0;
-	w->iov = (__u64)mh.msg_iov;
-	w->iov_cnt = (__u32)mh.msg_iovlen;
-	walk_run(w, st, (__u64)ret);
-	return 0;
+	return emit_iov(st, &call, dir, ret, (__u64)mh.msg_iov, (__u32)mh.msg_iovlen);
 }
 
 /* sendmmsg/recvmmsg: ret is a message count; each mmsghdr says how many bytes it carried. The
