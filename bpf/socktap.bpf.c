@@ -506,6 +506,26 @@ static __always_inline void emit_length_only(struct walk *w, __u64 len, __u8 fla
 	w->pos += len;
 }
 
+/* Copies n (<= SOCKTAP_PAYLOAD_CAP) bytes of user memory into the event's payload and sends it.
+ * A failed copy still sends the header, flagged, so the stream keeps its length. */
+static __always_inline void send_payload(struct socktap_data *ev, __u64 n, __u64 user_ptr, __u64 wakeup)
+{
+	if (n > SOCKTAP_PAYLOAD_CAP)
+		n = SOCKTAP_PAYLOAD_CAP;
+	ev->len_bytes = (__u32)n;
+	__u64 captured = n;
+	if (bpf_probe_read_user(ev->payload, n, (void *)user_ptr)) {
+		captured = 0;
+		ev->flags |= SOCKTAP_DATA_F_READ_FAILED;
+		struct socktap_counters *c = counters_get();
+		if (c)
+			c->read_failures++;
+	}
+	ev->captured_bytes = (__u32)captured;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + captured, wakeup))
+		count_lost(n);
+}
+
 static long walk_step(__u64 index, void *ctx)
 {
 	struct data_scratch *s = scratch_get();
@@ -546,20 +566,7 @@ static long walk_step(__u64 index, void *ctx)
 		n = max_payload_bytes;
 	if (n > SOCKTAP_PAYLOAD_CAP)
 		n = SOCKTAP_PAYLOAD_CAP;
-	ev->len_bytes = (__u32)n;
-	__u64 captured = n;
-	if (bpf_probe_read_user(ev->payload, n, (void *)w->buf)) {
-		captured = 0;
-		ev->flags = SOCKTAP_DATA_F_READ_FAILED;
-		struct socktap_counters *c = counters_get();
-		if (c)
-			c->read_failures++;
-	}
-	ev->captured_bytes = (__u32)captured;
-	if (captured > SOCKTAP_PAYLOAD_CAP)
-		captured = SOCKTAP_PAYLOAD_CAP;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + captured, w->wakeup))
-		count_lost(n);
+	send_payload(ev, n, w->buf, w->wakeup);
 	w->buf += n;
 	w->seg_left -= n;
 	w->msg_left -= n;
@@ -651,18 +658,7 @@ static __always_inline void emit_small(struct conn_state *st, struct active_call
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->id = st->id;
 	ev->pos = __sync_fetch_and_add(&st->pos[dir & 1], n);
-	ev->len_bytes = (__u32)n;
-	__u64 captured = n;
-	if (bpf_probe_read_user(ev->payload, n, (void *)call->ptr)) {
-		captured = 0;
-		ev->flags = SOCKTAP_DATA_F_READ_FAILED;
-		struct socktap_counters *c = counters_get();
-		if (c)
-			c->read_failures++;
-	}
-	ev->captured_bytes = (__u32)captured;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + captured, wakeup_flags()))
-		count_lost(n);
+	send_payload(ev, n, call->ptr, wakeup_flags());
 }
 
 static __always_inline int exit_buf(long ret, __u8 dir)
