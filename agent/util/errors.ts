@@ -14,7 +14,8 @@ export type SocktapErrorCode =
   | 'SOCKTAP_STATE'
   | 'SOCKTAP_SYSTEM'
   | 'SOCKTAP_ADDON_MISSING'
-  | 'SOCKTAP_USAGE';
+  | 'SOCKTAP_USAGE'
+  | 'SOCKTAP_CONFIG';
 
 export class SocktapError extends Error {
   readonly code: SocktapErrorCode;
