@@ -1,0 +1,138 @@
+/**
+ * Finds the end of a header block (a head: start line plus fields, or a chunked trailer section)
+ * in a stream fed in arbitrary chunks, within `maxBytes` and `maxLines`. A block that completes
+ * inside one chunk is returned as a view of that chunk (no copy); one that spans chunks is
+ * copied as it goes, and never beyond `maxBytes`.
+ *
+ * Errors are decided at a byte position that does not depend on how the input was split, so a
+ * stream parses the same whatever the chunking: `header_too_large` at the first byte past
+ * `maxBytes`, `too_many_headers` after the line that exceeds `maxLines`, `bad_start_line` at the
+ * first byte the start-line grammar rejects.
+ */
+import { ByteAccumulator } from './byte-accumulator';
+import type { HttpParseErrorCode } from './error-codes';
+import type { StartLineMatcher } from './start-line';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
+
+export type BlockStatus = 'more' | 'done' | HttpParseErrorCode;
+
+export class BlockScanner {
+  status: BlockStatus = 'more';
+  /** The complete block, line ends included; valid until the next `begin`/`release`. */
+  block: Buffer = EMPTY;
+  private readonly acc = new ByteAccumulator();
+  private total = 0;
+  /** Completed non-empty lines, the start line included. */
+  private lines = 0;
+  /** Bytes of the current line seen in earlier chunks, and whether the last of them was CR. */
+  private lineBytes = 0;
+  private lastCr = false;
+
+  /** `startLine`: the grammar the first line must follow (heads); null for trailer sections. */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxLines: number,
+    private readonly startLine: StartLineMatcher | null,
+  ) {}
+
+  begin(): void {
+    this.release();
+    this.status = 'more';
+    this.total = 0;
+    this.lines = 0;
+    this.lineBytes = 0;
+    this.lastCr = false;
+    this.startLine?.reset();
+  }
+
+  /** Begins a head whose start line (line end included) was already found by a resync. */
+  beginAfterLine(line: Buffer): void {
+    this.begin();
+    this.acc.append(line, 0, line.length);
+    this.total = line.length;
+    this.lines = 1;
+  }
+
+  /** After an error: bytes of the block scanned up to the error, all of them dropped. */
+  droppedBytes = 0;
+
+  /** Bytes held across chunks. */
+  get heldBytes(): number {
+    return this.acc.length;
+  }
+
+  /** Drops what is held (after a block was used, or on error). */
+  release(): void {
+    this.acc.clear();
+    this.block = EMPTY;
+  }
+
+  /**
+   * Scans `buf` from `from`. Returns the index after the block ('done'), the error position
+   * (an error code), or `buf.length` ('more').
+   */
+  feed(buf: Buffer, from: number): number {
+    const limit = Math.min(buf.length, from + (this.maxBytes - this.total));
+    const headerLineBase = this.startLine === null ? 0 : 1;
+    let i = from;
+    while (i < limit) {
+      if (this.lines === 0 && this.startLine !== null) {
+        const p = this.startLine.feed(buf, i, limit);
+        if (this.startLine.result === 'bad') return this.fail('bad_start_line', from, p);
+        if (this.startLine.result === 'more') {
+          i = limit;
+          break;
+        }
+        this.lines = 1;
+        i = p;
+        continue;
+      }
+      // A byte loop, not indexOf per line: lines are short and a native call costs more.
+      let lineLen = this.lineBytes;
+      let lastCr = this.lastCr;
+      for (; i < limit; i++) {
+        const b = buf[i];
+        if (b !== LF) {
+          lineLen++;
+          lastCr = b === CR;
+          continue;
+        }
+        if (lineLen === 0 || (lineLen === 1 && lastCr)) return this.succeed(buf, from, i + 1);
+        lineLen = 0;
+        lastCr = false;
+        this.lines++;
+        if (this.lines - headerLineBase > this.maxLines) return this.fail('too_many_headers', from, i + 1);
+      }
+      this.lineBytes = lineLen;
+      this.lastCr = lastCr;
+    }
+    if (i < buf.length) return this.fail('header_too_large', from, i);
+    this.acc.append(buf, from, buf.length);
+    this.total += buf.length - from;
+    return buf.length;
+  }
+
+  private succeed(buf: Buffer, from: number, end: number): number {
+    this.status = 'done';
+    this.lineBytes = 0;
+    this.lastCr = false;
+    this.total += end - from;
+    if (this.acc.length === 0) {
+      this.block = buf.subarray(from, end);
+    } else {
+      this.acc.append(buf, from, end);
+      this.block = this.acc.view();
+    }
+    return end;
+  }
+
+  private fail(code: HttpParseErrorCode, from: number, at: number): number {
+    this.status = code;
+    this.droppedBytes = this.total + (at - from);
+    this.release();
+    return at;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Where a message body ends (RFC 9112 §6.3), decided once per head. This is the one place the
+ * no-body rules live: HEAD responses, 1xx, 204, 304; CONNECT; 101 and 2xx-to-CONNECT end HTTP on
+ * the connection. Transfer-Encoding wins over Content-Length.
+ */
+import type { HttpParseErrorCode } from './error-codes';
+import { fieldTokens, fieldValues, hasField, trimOws } from './headers';
+import type { RequestHead, ResponseHead } from './head';
+import type { HttpHeaders } from './types';
+
+export type Framing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' }
+  /** Until the connection closes. */
+  | { readonly kind: 'eof' }
+  /** No body, and the bytes after the head are another protocol. */
+  | { readonly kind: 'tunnel' };
+
+export const NO_BODY: Framing = Object.freeze({ kind: 'none' });
+const CHUNKED: Framing = Object.freeze({ kind: 'chunked' });
+const UNTIL_EOF: Framing = Object.freeze({ kind: 'eof' });
+const TUNNEL: Framing = Object.freeze({ kind: 'tunnel' });
+
+/** 1 to 15 ASCII digits (below 2^53, so exact) as a number; -1 for anything else. */
+function decimal(s: string): number {
+  if (s.length === 0 || s.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The Content-Length, null when absent. Duplicates (separate fields or a comma list) are fine
+ * when they agree, since proxies repeat it; disagreeing values make the length unknowable.
+ */
+export function contentLength(headers: HttpHeaders): number | null | 'bad_content_length' {
+  let length: number | null = null;
+  for (const value of fieldValues(headers, 'content-length')) {
+    for (const part of value.indexOf(',') === -1 ? [value] : value.split(',')) {
+      const n = decimal(trimOws(part));
+      if (n < 0 || (length !== null && n !== length)) return 'bad_content_length';
+      length = n;
+    }
+  }
+  return length;
+}
+
+function lengthFraming(headers: HttpHeaders): Framing | HttpParseErrorCode | null {
+  const length = contentLength(headers);
+  if (length === null || typeof length === 'string') return length;
+  return length === 0 ? NO_BODY : { kind: 'length', length };
+}
+
+export function requestFraming(head: RequestHead): Framing | HttpParseErrorCode {
+  // RFC 9110 §9.3.6: a CONNECT request has no content, whatever its fields say.
+  if (head.method === 'CONNECT') return NO_BODY;
+  if (hasField(head.headers, 'transfer-encoding')) {
+    const codings = fieldTokens(head.headers, 'transfer-encoding');
+    // A request body not ending in chunked has no knowable end (RFC 9112 §6.3 rule 4).
+    return codings[codings.length - 1] === 'chunked' ? CHUNKED : 'bad_transfer_encoding';
+  }
+  return lengthFraming(head.headers) ?? NO_BODY;
+}
+
+/** `method`: of the request this answers; undefined when unknown (treated like GET). */
+export function responseFraming(head: ResponseHead, method: string | undefined): Framing | HttpParseErrorCode {
+  const s = head.status;
+  if (s === 101) return TUNNEL;
+  if (method === 'CONNECT' && s >= 200 && s < 300) return TUNNEL;
+  if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return NO_BODY;
+  if (hasField(head.headers, 'transfer-encoding')) {
+    const codings = fieldTokens(head.headers, 'transfer-encoding');
+    return codings[codings.length - 1] === 'chunked' ? CHUNKED : UNTIL_EOF;
+  }
+  return lengthFraming(head.headers) ?? UNTIL_EOF;
+}

@@ -1,0 +1,60 @@
+/** A complete head (start line and fields), parsed from a block the scanner delimited. */
+import type { HttpParseErrorCode } from './error-codes';
+import { parseFields } from './headers';
+import type { HttpHeaders, HttpVersion } from './types';
+
+export interface RequestHead {
+  readonly method: string;
+  readonly target: string;
+  readonly version: HttpVersion;
+  readonly headers: HttpHeaders;
+}
+
+export interface ResponseHead {
+  readonly version: HttpVersion;
+  readonly status: number;
+  readonly reason: string;
+  readonly headers: HttpHeaders;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+
+/** End of the first line (before its CR LF / LF) and the start of the next. */
+function firstLine(block: Buffer): [end: number, next: number] {
+  const lf = block.indexOf(LF);
+  return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
+}
+
+/** `block`'s first line already passed the start-line grammar (scanner or resync). */
+export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCode {
+  const [end, next] = firstLine(block);
+  const text = block.toString('latin1');
+  const headers: HttpHeaders = [];
+  const err = parseFields(block, text, next, headers);
+  if (err !== null) return err;
+  const sp1 = block.indexOf(SP);
+  const sp2 = block.lastIndexOf(SP, end - 1);
+  return {
+    method: text.slice(0, sp1),
+    target: text.slice(sp1 + 1, sp2),
+    version: block[end - 1] === 0x31 ? '1.1' : '1.0',
+    headers,
+  };
+}
+
+/** `block`'s first line already passed the start-line grammar: `HTTP/1.x NNN[ reason]`. */
+export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorCode {
+  const [end, next] = firstLine(block);
+  const text = block.toString('latin1');
+  const headers: HttpHeaders = [];
+  const err = parseFields(block, text, next, headers);
+  if (err !== null) return err;
+  return {
+    version: block[7] === 0x31 ? '1.1' : '1.0',
+    status: (block[9] - 0x30) * 100 + (block[10] - 0x30) * 10 + (block[11] - 0x30),
+    reason: end > 13 ? text.slice(13, end) : '',
+    headers,
+  };
+}

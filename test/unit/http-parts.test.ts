@@ -1,0 +1,150 @@
+/**
+ * The HTTP parser's building blocks on their own: the start-line grammar (what is accepted and
+ * where garbage is rejected), resync candidates, chunk-size lines, Content-Length values, the
+ * sliding window that bounds resync memory, and content decoding.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as zlib from 'node:zlib';
+import { StartLineMatcher, isStartLine } from '../../agent/http/start-line';
+import { findStartLine } from '../../agent/http/resync';
+import { ChunkedDecoder } from '../../agent/http/chunked';
+import { contentLength } from '../../agent/http/framing';
+import { ByteAccumulator } from '../../agent/http/byte-accumulator';
+import { contentCodings, decodeContent } from '../../agent/http/body-decoding';
+import { DEFAULT_HTTP_PARSER_LIMITS } from '../../agent/http/limits';
+import type { HttpHeaders } from '../../agent/http/types';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+test('start lines the grammar accepts', () => {
+  for (const line of [
+    'GET / HTTP/1.1\r\n',
+    'GET / HTTP/1.0\n',
+    'M-SEARCH * HTTP/1.1\r\n',
+    "x!#$%&'*+-.^_`|~9 /a?b=c&d=%20#f HTTP/1.1\r\n",
+    'OPTIONS * HTTP/1.1\r\n',
+    'CONNECT host:443 HTTP/1.1\r\n',
+    'GET http://h/p\xe9 HTTP/1.1\r\n',
+  ]) {
+    assert.ok(isStartLine('request', b(line), 0, line.length), JSON.stringify(line));
+  }
+  for (const line of ['HTTP/1.1 200 OK\r\n', 'HTTP/1.0 404 Not Found\n', 'HTTP/1.1 200\r\n', 'HTTP/1.1 200 \r\n', 'HTTP/1.1 599 a\tb \xe9\r\n']) {
+    assert.ok(isStartLine('response', b(line), 0, line.length), JSON.stringify(line));
+  }
+});
+
+test('garbage is rejected at its first impossible byte', () => {
+  const rejectAt = (direction: 'request' | 'response', line: string, at: number): void => {
+    const m = new StartLineMatcher(direction);
+    const p = m.feed(b(line), 0, line.length);
+    assert.deepEqual([m.result, p], ['bad', at], JSON.stringify(line));
+  };
+  rejectAt('request', '\x16\x03\x01', 0);
+  rejectAt('request', ' GET / HTTP/1.1\r\n', 0);
+  rejectAt('request', 'GET  / HTTP/1.1\r\n', 4);
+  rejectAt('request', 'GET / HTTP/2.0\r\n', 11);
+  rejectAt('request', 'GET / HTTP/1.2\r\n', 13);
+  rejectAt('request', 'GET /\r\n', 5);
+  rejectAt('request', 'GET /a\x00b HTTP/1.1\r\n', 6);
+  rejectAt('request', 'GET / HTTP/1.1\rX', 15);
+  rejectAt('request', 'GET / HTTP/1.1 \r\n', 14);
+  rejectAt('response', 'HTTP/1.1 20 OK\r\n', 11);
+  rejectAt('response', 'HTTP/1.1  200 OK\r\n', 9);
+  rejectAt('response', 'HTTP/1.1 200OK\r\n', 12);
+  rejectAt('response', 'HTTP/1.1 200 O\x01K\r\n', 14);
+  rejectAt('response', 'PRI * HTTP/2.0\r\n', 0);
+  rejectAt('response', 'http/1.1 200 OK\r\n', 0);
+});
+
+test('the matcher carries its state across chunks', () => {
+  const m = new StartLineMatcher('request');
+  const line = b('PATCH /items/7 HTTP/1.1\r\nHost: x');
+  let p = 0;
+  for (let i = 1; i <= line.length && m.result === 'more'; i++) p = m.feed(line, i - 1, i);
+  assert.deepEqual([m.result, p], ['done', 25]);
+});
+
+test('resync candidates: where a start line that ends a line begins', () => {
+  const cases: Array<[direction: 'request' | 'response', line: string, atLineStart: boolean, expected: number]> = [
+    ['request', 'GET /a HTTP/1.1\r\n', true, 0],
+    ['request', 'get /a HTTP/1.1\r\n', true, 0],
+    ['request', 'get /a HTTP/1.1\r\n', false, -1],
+    ['request', '{"id":1}GET /a HTTP/1.1\r\n', false, 8],
+    ['request', 'xyzPOST /a HTTP/1.0\n', false, 3],
+    ['request', 'ABCGET /a HTTP/1.1\r\n', false, 3],
+    ['request', 'ABCGET /a HTTP/1.1\r\n', true, 0],
+    ['request', '\x01UNLOCK /a HTTP/1.1\r\n', false, 1],
+    ['request', ';CUSTOM /a HTTP/1.1\r\n', false, 1],
+    ['request', 'text then HTTP/1.1\r\n', false, -1],
+    ['request', 'GET / HTTP/1.1 trailing\r\n', true, -1],
+    ['request', 'GET  HTTP/1.1\r\n', true, -1],
+    ['response', 'HTTP/1.1 200 OK\r\n', false, 0],
+    ['response', 'binary\x00\xffHTTP/1.1 204 No Content\r\n', false, 8],
+    ['response', 'says HTTP/1.1 is nice HTTP/1.0 500 x\r\n', false, 22],
+    ['response', 'HTTP/1.1 2000\r\n', false, -1],
+  ];
+  for (const [direction, line, atLineStart, expected] of cases) {
+    assert.equal(findStartLine(direction, b(line), atLineStart), expected, JSON.stringify(line));
+  }
+});
+
+function dechunk(input: string): { status: string; data: string; trailers?: HttpHeaders; consumed: number } {
+  const d = new ChunkedDecoder(DEFAULT_HTTP_PARSER_LIMITS);
+  let data = '';
+  const buf = b(input);
+  const consumed = d.feed(buf, 0, (src, s, e) => {
+    data += src.toString('latin1', s, e);
+  });
+  return { status: d.status, data, ...(d.trailers ? { trailers: d.trailers } : {}), consumed };
+}
+
+test('chunk-size lines: hex, extensions, whitespace before them, and what is refused', () => {
+  assert.deepEqual(dechunk('1a\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\nnext'), { status: 'done', data: 'abcdefghijklmnopqrstuvwxyz', consumed: 37 });
+  assert.deepEqual(dechunk('3 ;a=b;c\r\nabc\r\n0;last\r\nT: 1\r\n\r\n'), { status: 'done', data: 'abc', trailers: [['T', '1']], consumed: 31 });
+  assert.equal(dechunk('0000000000000003\r\nabc\r\n0\r\n\r\n').status, 'bad_chunk_size');
+  assert.equal(dechunk('fffffffffffff\r\n').status, 'more');
+  assert.equal(dechunk('-3\r\nabc\r\n').status, 'bad_chunk_size');
+  assert.equal(dechunk('0x3\r\nabc\r\n').status, 'bad_chunk_size');
+  assert.equal(dechunk('3\rX').status, 'bad_chunk_size');
+  assert.equal(dechunk(`3;${'e'.repeat(5000)}\r\n`).status, 'bad_chunk_size');
+  assert.equal(dechunk('3\r\nabc\r\r').status, 'bad_chunk');
+  assert.equal(dechunk('0\r\nno colon\r\n\r\n').status, 'bad_header');
+});
+
+test('Content-Length values', () => {
+  const cl = (...values: string[]) => contentLength(values.map((v) => ['Content-Length', v]));
+  assert.equal(cl(), null);
+  assert.equal(cl('0'), 0);
+  assert.equal(cl(' 42 '), 42);
+  assert.equal(cl('42', '42'), 42);
+  assert.equal(cl('42, 42'), 42);
+  assert.equal(cl('999999999999999'), 999999999999999);
+  for (const bad of [[''], ['-1'], ['+1'], ['1e3'], ['0x10'], ['1 2'], ['42', '43'], ['42,'], ['1234567890123456']]) {
+    assert.equal(cl(...bad), 'bad_content_length', JSON.stringify(bad));
+  }
+  assert.equal(contentLength([['content-LENGTH', '5']]), 5);
+});
+
+test('the resync window keeps exactly the last bytes, however they arrive', () => {
+  const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
+  for (const step of [1, 7, 100, 999, 5000]) {
+    const acc = new ByteAccumulator();
+    let dropped = 0;
+    for (let i = 0; i < data.length; i += step) dropped += acc.appendWindow(data, i, Math.min(i + step, data.length), 1000);
+    assert.deepEqual(acc.view(), data.subarray(4000));
+    assert.equal(dropped, 4000);
+  }
+});
+
+test('content codings: what is decoded, in which order, and what is left raw', () => {
+  assert.deepEqual(contentCodings([['Content-Encoding', 'gzip']]), ['gzip']);
+  assert.deepEqual(contentCodings([['Content-Encoding', 'identity, GZIP'], ['content-encoding', 'br']]), ['gzip', 'br']);
+  assert.equal(contentCodings([['Content-Encoding', 'zstd']]), null);
+  assert.equal(contentCodings([['Content-Encoding', 'identity']]), null);
+  assert.equal(contentCodings([]), null);
+  const chained = zlib.brotliCompressSync(zlib.deflateSync('twice'));
+  assert.deepEqual(decodeContent(chained, ['deflate', 'br'], 1000), { ok: true, data: Buffer.from('twice') });
+  assert.deepEqual(decodeContent(Buffer.from('x'), ['br'], 1000), { ok: false, code: 'decode_failed' });
+  assert.deepEqual(decodeContent(zlib.gzipSync(Buffer.alloc(5000)), ['gzip'], 4999), { ok: false, code: 'decode_too_large' });
+});
