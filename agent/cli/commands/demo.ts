@@ -65,8 +65,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // The client learns the port through stdin together with the go signal.
     traffic.stdin!.write(`${port}\n`);
     await untilStopped(duration);
+    // The client finishes its round and exits; the server then closes its side: wait for both,
+    // so the summary includes the closes.
+    const clientExited = new Promise((r) => traffic.once('exit', r));
     traffic.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300)); // the last responses and the closes
+    await Promise.race([clientExited, new Promise((r) => setTimeout(r, 3000))]);
+    await new Promise((r) => setTimeout(r, 200));
     const stats = await tracer.stop();
     const t = view.totals;
     out('');
