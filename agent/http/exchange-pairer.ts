@@ -45,39 +45,26 @@ type Answering = Entry | 'interim' | 'orphan' | null;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The body fields, with `trailers` / `contentDecoded` only when there is something to say. */
-function bodyFields<T extends HttpRequest | HttpResponse>(base: Mutable<T>, m: ParsedMessage<RequestHead | ResponseHead>): T {
+/** Fields requests and responses share; `trailers` / `contentDecoded` only when there is something to say. */
+function messageFields(m: ParsedMessage<RequestHead | ResponseHead>) {
+  const base: Mutable<Omit<HttpRequest, 'method' | 'target'>> = {
+    version: m.head.version,
+    headers: m.head.headers,
+    body: m.body,
+    bodySize: m.bodySize,
+    bodyTruncated: m.bodyTruncated,
+  };
   if (m.trailers !== undefined) base.trailers = m.trailers;
   if (m.contentDecoded) base.contentDecoded = true;
   return base;
 }
 
 function toRequest(m: ParsedMessage<RequestHead>): HttpRequest {
-  const h = m.head;
-  const base: Mutable<HttpRequest> = {
-    method: h.method,
-    target: h.target,
-    version: h.version,
-    headers: h.headers,
-    body: m.body,
-    bodySize: m.bodySize,
-    bodyTruncated: m.bodyTruncated,
-  };
-  return bodyFields(base, m);
+  return { method: m.head.method, target: m.head.target, ...messageFields(m) };
 }
 
 function toResponse(m: ParsedMessage<ResponseHead>): HttpResponse {
-  const h = m.head;
-  const base: Mutable<HttpResponse> = {
-    status: h.status,
-    reason: h.reason,
-    version: h.version,
-    headers: h.headers,
-    body: m.body,
-    bodySize: m.bodySize,
-    bodyTruncated: m.bodyTruncated,
-  };
-  return bodyFields(base, m);
+  return { status: m.head.status, reason: m.head.reason, ...messageFields(m) };
 }
 
 /** The protocol a switching response moves to: `connect`, or the Upgrade token (`websocket`, `h2c`). */
