@@ -16,3 +16,4 @@ export type { AgentConfig } from './config/schema';
 export { loadConfig } from './config/load';
 export { ConfigError } from './config/issues';
 export { createLogger } from './log/logger';
+export { ExchangeAssembler, toJsonLine } from './pipeline';

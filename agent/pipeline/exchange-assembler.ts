@@ -1,0 +1,334 @@
+/**
+ * From capture events to exchange records. Per connection: the open event (who and where), one
+ * OrderedStream per direction (slices in stream order, losses as holes of known size) feeding one
+ * HttpConnectionParser, whose exchanges become records of DESIGN.md §3.
+ *
+ *   const asm = new ExchangeAssembler({ clock: tracer.clock }, (rec) => sink.write(rec));
+ *   tracer.on('batch', (events) => { for (const ev of events) asm.add(ev); });
+ *   setInterval(() => asm.expire(process.hrtime.bigint()), 10_000);
+ */
+import type { MonotonicClock } from '../capture/clock';
+import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent } from '../capture/events';
+import type { Direction } from '../capture/layout';
+import { OrderedStream, type StreamPiece } from '../capture/ordered-stream';
+import { DEFAULT_REDACT_HEADERS } from '../config/schema';
+import { HttpConnectionParser, type HttpDirection } from '../http';
+import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type RecordDirection } from './record';
+import { classifyStart, type StreamStart } from './role-inference';
+
+export interface ExchangeAssemblerOptions {
+  /** Turns kernel (CLOCK_MONOTONIC) timestamps into the record's wall-clock `ts`. */
+  clock: MonotonicClock;
+  /** Body bytes kept per message. @default 65536 */
+  maxBodyBytes?: number;
+  /** Header names whose values become `[REDACTED]`, case-insensitive. @default DEFAULT_REDACT_HEADERS */
+  redactHeaders?: readonly string[];
+  /** Which exchanges to emit: the traced process as server (ingress), as client (egress), or both. @default 'all' */
+  mode?: 'ingress' | 'egress' | 'all';
+  /** A connection without events for this long is given up by `expire()`. @default 300000 */
+  idleTimeoutMs?: number;
+  /** Decode gzip/deflate/br bodies (then `content_decoded: true`). @default false */
+  decodeContent?: boolean;
+}
+
+export interface ExchangeAssemblerStats {
+  /** Records emitted. */
+  exchanges: number;
+  requestParseErrors: number;
+  responseParseErrors: number;
+  /** Connections seen (open events). */
+  connections: number;
+  /** Connections not parsed because their direction is excluded by `mode`. */
+  droppedByMode: number;
+  /** Connections of unknown role whose first bytes showed neither a request nor a response. */
+  undecided: number;
+  /** Connections given up by `expire()`. */
+  expired: number;
+  /** Data events of connections never opened (or already closed): dropped. */
+  orphanEvents: number;
+  /** Times a direction skipped bytes to find the next message (after a hole or an error). */
+  resyncs: number;
+  /** Exceptions thrown by the onRecord callback (the record is lost; parsing goes on). */
+  sinkErrors: number;
+}
+
+/** Bytes of a connection of unknown role held while its request side is not yet known. */
+const MAX_UNDECIDED_BYTES = 64 * 1024;
+const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+interface Pending {
+  dir: Direction;
+  piece: StreamPiece;
+  tsNs: bigint;
+}
+
+interface Conn {
+  readonly open: ConnOpenEvent;
+  lastNs: bigint;
+  readonly streams: Record<Direction, OrderedStream>;
+  /** (stream position, timestamp) of slices not yet delivered, by position: the ts of each delivered piece. */
+  readonly times: Record<Direction, Array<{ pos: number; tsNs: bigint }>>;
+  /** Set once known which direction carries requests; null while the role is being inferred. */
+  requestSide: Direction | null;
+  parser: HttpConnectionParser | null;
+  /** Excluded by mode, or undecidable: events are ignored until the close. */
+  ignored: boolean;
+  // Role inference (role 'unknown'): pieces in arrival order and each direction's first bytes.
+  pending: Pending[];
+  pendingBytes: number;
+  readonly heads: Record<Direction, Buffer>;
+  readonly starts: Record<Direction, StreamStart>;
+}
+
+export class ExchangeAssembler {
+  private readonly conns = new Map<string, Conn>();
+  private readonly builder: RecordBuilder;
+  private readonly mode: 'ingress' | 'egress' | 'all';
+  private readonly idleTimeoutNs: bigint;
+  private readonly maxBodyBytes: number;
+  private readonly decodeContent: boolean;
+  private readonly counts: ExchangeAssemblerStats = {
+    exchanges: 0,
+    requestParseErrors: 0,
+    responseParseErrors: 0,
+    connections: 0,
+    droppedByMode: 0,
+    undecided: 0,
+    expired: 0,
+    orphanEvents: 0,
+    resyncs: 0,
+    sinkErrors: 0,
+  };
+
+  constructor(
+    opts: ExchangeAssemblerOptions,
+    private readonly onRecord: (rec: ExchangeRecord) => void,
+  ) {
+    this.builder = new RecordBuilder(opts.clock, opts.redactHeaders ?? DEFAULT_REDACT_HEADERS);
+    this.mode = opts.mode ?? 'all';
+    this.idleTimeoutNs = BigInt(Math.round((opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) * 1e6));
+    this.maxBodyBytes = opts.maxBodyBytes ?? 65536;
+    this.decodeContent = opts.decodeContent ?? false;
+  }
+
+  get stats(): ExchangeAssemblerStats {
+    return { ...this.counts };
+  }
+
+  /** Connections tracked right now. */
+  get openConnections(): number {
+    return this.conns.size;
+  }
+
+  /** Data events are used during the call only (payloads copied where kept), so batch views are fine. */
+  add(ev: CaptureEvent): void {
+    if (ev.kind === 'data') this.data(ev);
+    else if (ev.kind === 'open') this.opened(ev);
+    else this.closed(ev);
+  }
+
+  /** Gives up connections idle for longer than idleTimeoutMs: pending requests become `incomplete: 'timeout'`. */
+  expire(nowNs: bigint): void {
+    for (const [key, c] of this.conns) {
+      if (nowNs - c.lastNs < this.idleTimeoutNs) continue;
+      this.conns.delete(key);
+      this.counts.expired++;
+      // Held out-of-order slices will not be completed now: deliver them after their holes.
+      c.streams.ingress.flush();
+      c.streams.egress.flush();
+      c.parser?.expire(nowNs);
+    }
+  }
+
+  private opened(ev: ConnOpenEvent): void {
+    const old = this.conns.get(ev.conn.key);
+    if (old) {
+      // A second open for one key means its close was missed: end the old one here.
+      this.conns.delete(ev.conn.key);
+      old.parser?.close(ev.tsNs);
+    }
+    this.counts.connections++;
+    const c: Conn = {
+      open: ev,
+      lastNs: ev.tsNs,
+      streams: {
+        ingress: new OrderedStream((p) => this.piece(c, 'ingress', p)),
+        egress: new OrderedStream((p) => this.piece(c, 'egress', p)),
+      },
+      times: { ingress: [], egress: [] },
+      requestSide: null,
+      parser: null,
+      ignored: false,
+      pending: [],
+      pendingBytes: 0,
+      heads: { ingress: Buffer.alloc(0), egress: Buffer.alloc(0) },
+      starts: { ingress: 'undecided', egress: 'undecided' },
+    };
+    this.conns.set(ev.conn.key, c);
+    // A server receives requests (ingress); a client sends them (egress).
+    if (ev.role === 'server') this.decide(c, 'ingress');
+    else if (ev.role === 'client') this.decide(c, 'egress');
+  }
+
+  private data(ev: DataEvent): void {
+    const c = this.conns.get(ev.conn.key);
+    if (!c) {
+      this.counts.orphanEvents++;
+      return;
+    }
+    c.lastNs = ev.tsNs;
+    if (c.ignored) return;
+    const stream = c.streams[ev.direction];
+    if (ev.pos + ev.len <= stream.next) return; // already delivered (overlap of a retransmitted range)
+    insertTime(c.times[ev.direction], ev.pos, ev.tsNs);
+    // Slices ahead of the stream are held by OrderedStream past this call: they need a copy of the view.
+    const payload = ev.pos > stream.next ? Buffer.from(ev.payload) : ev.payload;
+    stream.push(ev.pos, ev.len, payload);
+  }
+
+  private closed(ev: ConnCloseEvent): void {
+    const c = this.conns.get(ev.conn.key);
+    if (!c) return;
+    c.lastNs = ev.tsNs;
+    if (!c.ignored) {
+      c.streams.ingress.end(Number(ev.ingressBytes));
+      c.streams.egress.end(Number(ev.egressBytes));
+      if (c.requestSide === null && !c.ignored) this.inferRole(c, true);
+      c.parser?.close(ev.tsNs);
+    }
+    this.conns.delete(ev.conn.key);
+  }
+
+  /** One in-order piece of a direction, with the timestamp of the slice it came from. */
+  private piece(c: Conn, dir: Direction, p: StreamPiece): void {
+    if (c.ignored) return;
+    const tsNs = timeAt(c.times[dir], p.pos) ?? c.lastNs;
+    if (c.requestSide === null) {
+      this.hold(c, dir, p, tsNs);
+      return;
+    }
+    this.feed(c, dir, p, tsNs);
+  }
+
+  private feed(c: Conn, dir: Direction, p: StreamPiece, tsNs: bigint): void {
+    const parser = c.parser;
+    if (!parser) return;
+    const side: HttpDirection = dir === c.requestSide ? 'request' : 'response';
+    if (p.kind === 'hole') parser.gap(side, p.len);
+    else if (side === 'request') parser.pushRequestBytes(p.data, tsNs);
+    else parser.pushResponseBytes(p.data, tsNs);
+  }
+
+  /** Role unknown: keep the piece (copied: it may be a batch view) and judge the direction's first bytes. */
+  private hold(c: Conn, dir: Direction, p: StreamPiece, tsNs: bigint): void {
+    const kept: StreamPiece = p.kind === 'data' ? { kind: 'data', pos: p.pos, data: Buffer.from(p.data) } : p;
+    c.pending.push({ dir, piece: kept, tsNs });
+    if (c.starts[dir] === 'undecided') {
+      if (p.kind === 'hole') {
+        // The direction's start (or the rest of it) was lost: it cannot be judged from its start.
+        c.starts[dir] = 'other';
+      } else {
+        c.heads[dir] = Buffer.concat([c.heads[dir], p.data]);
+        c.starts[dir] = classifyStart(c.heads[dir]);
+      }
+      if (c.starts[dir] !== 'undecided') c.heads[dir] = Buffer.alloc(0);
+    }
+    if (p.kind === 'data') c.pendingBytes += p.data.length;
+    this.inferRole(c, c.pendingBytes > MAX_UNDECIDED_BYTES);
+  }
+
+  /** Decides the request side from either direction's start; `final`: no more bytes will help. */
+  private inferRole(c: Conn, final: boolean): void {
+    const { ingress, egress } = c.starts;
+    let requestSide: Direction | null = null;
+    if (ingress === 'request' || egress === 'response') requestSide = 'ingress';
+    else if (egress === 'request' || ingress === 'response') requestSide = 'egress';
+    if (requestSide === null) {
+      if (!final && (ingress === 'undecided' || egress === 'undecided')) return;
+      if (c.pending.length > 0) this.counts.undecided++;
+      this.ignore(c);
+      return;
+    }
+    const pending = mergeByTime(c.pending);
+    c.pending = [];
+    c.pendingBytes = 0;
+    this.decide(c, requestSide);
+    for (const p of pending) this.feed(c, p.dir, p.piece, p.tsNs);
+  }
+
+  /** The request side is known: apply the mode and start parsing. */
+  private decide(c: Conn, requestSide: Direction): void {
+    c.requestSide = requestSide;
+    // Requests arriving at the traced process make it the server: its exchanges are ingress.
+    const direction: RecordDirection = requestSide;
+    if (this.mode !== 'all' && this.mode !== direction) {
+      this.counts.droppedByMode++;
+      this.ignore(c);
+      return;
+    }
+    const o = c.open;
+    const info: ConnectionInfo = { id: o.conn.key, pid: o.conn.tgid, comm: o.comm, local: o.local, remote: o.remote, direction };
+    c.parser = new HttpConnectionParser(
+      { maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent },
+      {
+        onExchange: (ex) => this.emit(this.builder.build(ex, info)),
+        onError: (side) => {
+          if (side === 'request') this.counts.requestParseErrors++;
+          else this.counts.responseParseErrors++;
+        },
+        onResync: () => this.counts.resyncs++,
+      },
+    );
+  }
+
+  private ignore(c: Conn): void {
+    c.ignored = true;
+    c.pending = [];
+    c.pendingBytes = 0;
+    c.parser = null;
+    c.times.ingress.length = 0;
+    c.times.egress.length = 0;
+  }
+
+  private emit(rec: ExchangeRecord): void {
+    this.counts.exchanges++;
+    try {
+      this.onRecord(rec);
+    } catch (err) {
+      // The parser would count a throw as its own internal error and reset: keep it out of there.
+      this.counts.sinkErrors++;
+      process.emitWarning(`socktap: the exchange record callback threw: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Inserts by position; slices arrive almost in order, so the scan from the end is short. */
+function insertTime(times: Array<{ pos: number; tsNs: bigint }>, pos: number, tsNs: bigint): void {
+  let i = times.length;
+  while (i > 0 && times[i - 1].pos > pos) i--;
+  times.splice(i, 0, { pos, tsNs });
+}
+
+/** The timestamp of the slice covering `pos`; entries before it are done with (delivery only moves forward). */
+function timeAt(times: Array<{ pos: number; tsNs: bigint }>, pos: number): bigint | undefined {
+  while (times.length > 1 && times[1].pos <= pos) times.shift();
+  return times.length > 0 && times[0].pos <= pos ? times[0].tsNs : undefined;
+}
+
+/**
+ * The held pieces in capture-time order across the two directions, each direction kept in
+ * stream order: slices of the two directions can come from different CPUs' buffers, and a
+ * response replayed before the request it answers would be orphaned.
+ */
+function mergeByTime(pending: Pending[]): Pending[] {
+  const a = pending.filter((p) => p.dir === 'ingress');
+  const b = pending.filter((p) => p.dir === 'egress');
+  const out: Pending[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i].tsNs <= b[j].tsNs)) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}

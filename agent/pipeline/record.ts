@@ -1,0 +1,144 @@
+/**
+ * The exchange record of DESIGN.md §3 and its construction from a parsed HttpExchange: bodies
+ * as utf8 or base64 text, redacted header values, wall-clock timestamps.
+ */
+import type { Endpoint } from '../capture/events';
+import type { MonotonicClock } from '../capture/clock';
+import type { HttpExchange, HttpHeaders, IncompleteReason } from '../http';
+
+export type RecordDirection = 'ingress' | 'egress';
+
+interface MessageRecord {
+  version: string;
+  headers: Array<[string, string]>;
+  body: string;
+  body_encoding: 'utf8' | 'base64';
+  body_size: number;
+  body_truncated: boolean;
+  content_decoded?: true;
+}
+
+export interface RequestRecord extends MessageRecord {
+  method: string;
+  target: string;
+}
+
+export interface ResponseRecord extends MessageRecord {
+  status: number;
+  reason: string;
+}
+
+export interface ExchangeRecord {
+  ts: string;
+  duration_ns: number;
+  direction: RecordDirection;
+  tls: boolean;
+  process: {
+    pid: number;
+    comm: string;
+    container_id: string | null;
+    pod: string | null;
+    namespace: string | null;
+    service: string | null;
+  };
+  connection: { id: string; local: { ip: string; port: number }; remote: { ip: string; port: number } };
+  request: RequestRecord;
+  response: ResponseRecord | null;
+  /** Present only when the exchange did not finish (no response, or a message cut short). */
+  incomplete?: IncompleteReason;
+}
+
+/** What the record needs to know about the connection, from its open event. */
+export interface ConnectionInfo {
+  id: string;
+  pid: number;
+  comm: string;
+  local: Endpoint;
+  remote: Endpoint;
+  direction: RecordDirection;
+}
+
+export const REDACTED = '[REDACTED]';
+
+export class RecordBuilder {
+  /** Lower-cased names: header names are case-insensitive. */
+  private readonly redact: ReadonlySet<string>;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly clock: MonotonicClock,
+    redactHeaders: readonly string[],
+  ) {
+    this.redact = new Set(redactHeaders.map((h) => h.toLowerCase()));
+  }
+
+  build(ex: HttpExchange, conn: ConnectionInfo): ExchangeRecord {
+    const { request: req, response: res } = ex;
+    // With a response: first request byte to last response byte. Without: to the close or
+    // expiry that ended the wait, or (lost/overflowed responses) to the request's last byte.
+    const endNs = ex.responseEndNs ?? ex.endedNs ?? ex.requestEndNs;
+    const rec: ExchangeRecord = {
+      ts: this.clock.toIso(ex.requestStartNs),
+      duration_ns: Math.max(0, Number(endNs - ex.requestStartNs)),
+      direction: conn.direction,
+      tls: false,
+      process: { pid: conn.pid, comm: conn.comm, container_id: null, pod: null, namespace: null, service: null },
+      connection: {
+        id: conn.id,
+        local: { ip: conn.local.ip, port: conn.local.port },
+        remote: { ip: conn.remote.ip, port: conn.remote.port },
+      },
+      request: {
+        method: req.method,
+        target: req.target,
+        ...this.message(req),
+      },
+      response: res && { status: res.status, reason: res.reason, ...this.message(res) },
+    };
+    if (ex.incomplete) rec.incomplete = ex.incomplete;
+    return rec;
+  }
+
+  private message(m: HttpExchange['request'] | NonNullable<HttpExchange['response']>): MessageRecord {
+    const body = this.body(m.body, m.bodyTruncated);
+    const out: MessageRecord = {
+      version: m.version,
+      headers: this.headers(m.headers),
+      body: body.text,
+      body_encoding: body.encoding,
+      body_size: m.bodySize,
+      body_truncated: m.bodyTruncated,
+    };
+    if (m.contentDecoded) out.content_decoded = true;
+    return out;
+  }
+
+  private headers(h: HttpHeaders): Array<[string, string]> {
+    return h.map(([name, value]) => [name, this.redact.has(name.toLowerCase()) ? REDACTED : value]);
+  }
+
+  /**
+   * utf8 when the kept bytes are valid UTF-8, else base64. A body cut by max_body_bytes may end
+   * inside a multi-byte character: that partial character is left out rather than turning a
+   * text body into base64.
+   */
+  private body(b: Buffer, truncated: boolean): { text: string; encoding: 'utf8' | 'base64' } {
+    try {
+      return { text: this.utf8.decode(truncated ? b.subarray(0, completeUtf8Length(b)) : b), encoding: 'utf8' };
+    } catch {
+      return { text: b.toString('base64'), encoding: 'base64' };
+    }
+  }
+}
+
+/** Length of `b` without a trailing incomplete UTF-8 sequence (at most 3 bytes are dropped). */
+export function completeUtf8Length(b: Buffer): number {
+  const n = b.length;
+  for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
+    const c = b[i];
+    if ((c & 0xc0) === 0x80) continue; // continuation byte: look further back for the lead
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return n - i < need ? i : n;
+  }
+  return n;
+}
