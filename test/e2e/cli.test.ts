@@ -84,3 +84,67 @@ test('demo runs servers and traffic, captures both sides and summarises', async 
   assert.ok(Number(sent) > 1000);
   assert.match(out, /lost +0 events, 0 hand-off drops/);
 });
+
+test('run --format jsonl writes exactly the exchange record, stats on stderr', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const server = await startEchoServer();
+  t.after(() => server.proc.kill('SIGKILL'));
+  const agent = start(process.execPath, [bin, 'run', '--pid', String(server.proc.pid), '--duration', '3']);
+  t.after(() => agent.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 1500)); // programs loaded and attached
+  const curlVersion = (await run('curl', ['--version'])).stdout.split(' ')[1];
+  await run('curl', ['-s', '-o', '/dev/null', '-H', 'Authorization: Bearer secret', '-H', 'Content-Type: application/json',
+    '-d', '{"a":1}', `http://127.0.0.1:${server.port}/echo`]);
+  await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${server.port}/bytes/10`]);
+  assert.equal(await agent.exited, 0, agent.stderr());
+  const lines = agent.stdout().trim().split('\n');
+  assert.equal(lines.length, 2, agent.stdout());
+  const [post, get] = lines.map((l) => JSON.parse(l));
+  // Key order and shape as DESIGN's exchange record.
+  assert.deepEqual(Object.keys(post), ['ts', 'duration_ns', 'direction', 'tls', 'process', 'connection', 'request', 'response']);
+  assert.match(post.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  assert.ok(post.duration_ns > 0);
+  assert.equal(post.direction, 'ingress');
+  assert.equal(post.tls, false);
+  assert.deepEqual(post.process, { pid: server.proc.pid, comm: 'node', container_id: null, pod: null, namespace: null, service: null });
+  assert.deepEqual(post.connection.local, { ip: '127.0.0.1', port: server.port });
+  assert.equal(post.connection.remote.ip, '127.0.0.1');
+  assert.deepEqual(post.request, {
+    method: 'POST',
+    target: '/echo',
+    version: '1.1',
+    headers: [
+      ['Host', `127.0.0.1:${server.port}`],
+      ['User-Agent', `curl/${curlVersion}`],
+      ['Accept', '*/*'],
+      ['Authorization', '[REDACTED]'],
+      ['Content-Type', 'application/json'],
+      ['Content-Length', '7'],
+    ],
+    body: '{"a":1}',
+    body_encoding: 'utf8',
+    body_size: 7,
+    body_truncated: false,
+  });
+  assert.equal(post.response.status, 200);
+  assert.equal(post.response.reason, 'OK');
+  assert.deepEqual(post.response.headers.slice(0, 2), [['Content-Type', 'application/octet-stream'], ['Content-Length', '7']]);
+  assert.equal(post.response.body, '{"a":1}');
+  assert.equal(get.request.target, '/bytes/10');
+  assert.equal(get.response.body, pattern(10).toString('base64'));
+  assert.equal(get.response.body_encoding, 'base64');
+  assert.equal(get.response.body_size, 10);
+  assert.match(agent.stderr(), /level=info msg="stats \{\\"ControlEventReceived\\":4,\\"DataEventReceived\\":\d+,\\"TotalRequestsParsed\\":2,\\"ReqParsingErrors\\":0,\\"ResParsingErrors\\":0,\\"EventLost\\":0,\\"TotalRequestsSent\\":2,/);
+  assert.match(agent.stderr(), /level=info msg="probe stat \{\\"accept\\":\[0,0\],\\"accept4\\":\[2,2\],/);
+});
+
+test('run --help documents every flag; bad values are named', async () => {
+  const help = start(process.execPath, [bin, 'run', '--help']);
+  assert.equal(await help.exited, 0);
+  for (const flag of ['--pid', '--all', '--mode', '--format', '--max-body-bytes', '--duration', '--log-format']) {
+    assert.ok(help.stdout().includes(flag), `--help mentions ${flag}`);
+  }
+  const bad = start(process.execPath, [bin, 'run', '--pid', '1', '--mode', 'sideways']);
+  assert.equal(await bad.exited, 2);
+  assert.equal(bad.stderr(), "socktap run: --mode must be one of ingress, egress, all, got 'sideways'\n");
+});
