@@ -20,6 +20,15 @@ export function positiveNumber(flag: string, value: string | undefined): number 
   return n;
 }
 
+/** The standalone selectors every capturing command takes; one of them is required. */
+export function targetsFromFlags(values: { pid?: string[]; all?: boolean }): { pids: number[]; all: boolean } {
+  const targets = { pids: pids(values.pid), all: values.all === true };
+  if (!targets.all && targets.pids.length === 0) {
+    throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID or --all');
+  }
+  return targets;
+}
+
 export function pids(values: string[] | undefined): number[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => {
     const n = Number(v);

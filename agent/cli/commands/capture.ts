@@ -2,12 +2,11 @@
  * `socktap capture`: the raw byte streams of chosen processes, per connection and direction, in
  * stream order. The engine's view without HTTP parsing: for checking what the kernel side sees.
  */
-import { parse, pids, positiveNumber } from '../args';
+import { parse, positiveNumber, targetsFromFlags } from '../args';
 import { StreamView } from '../stream-view';
 import { untilStopped } from '../shutdown';
 import { Tracer } from '../../capture/tracer';
 import type { CaptureEvent } from '../../capture/events';
-import { SocktapError } from '../../util/errors';
 
 export const captureHelp = `Usage: socktap capture (--pid PID... | --all) [--duration SECONDS] [--json]
 
@@ -51,10 +50,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
     process.stdout.write(captureHelp + '\n');
     return 0;
   }
-  const targets = { pids: pids(values.pid), all: values.all === true };
-  if (!targets.all && targets.pids.length === 0) {
-    throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID or --all');
-  }
+  const targets = targetsFromFlags(values);
   const duration = positiveNumber('duration', values.duration);
   const tracer = new Tracer({ targets }).start();
   const view = new StreamView((line) => process.stdout.write(line + '\n'));

@@ -3,7 +3,7 @@
  * exchange records (`--format jsonl`: exactly DESIGN's record, one per line); logs and the final
  * stats lines go to stderr.
  */
-import { parse, pids, positiveNumber } from '../args';
+import { parse, positiveNumber, targetsFromFlags } from '../args';
 import { untilStopped } from '../shutdown';
 import { Tracer } from '../../capture/tracer';
 import { ExchangeAssembler, toJsonLine } from '../../pipeline';
@@ -67,10 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(runHelp + '\n');
     return 0;
   }
-  const targets = { pids: pids(values.pid), all: values.all === true };
-  if (!targets.all && targets.pids.length === 0) {
-    throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID or --all');
-  }
+  const targets = targetsFromFlags(values);
   const mode = oneOf('mode', values.mode, MODES, 'ingress');
   const format = oneOf('format', values.format, FORMATS, 'jsonl');
   const logFormat = oneOf('log-format', values['log-format'], ['text', 'json'] as const, 'text');
