@@ -3,6 +3,7 @@
  * (node-gyp in native/, kept out of the package root so npm does not try to compile it at
  * install time, before the BPF skeleton exists); node-gyp-build finds native/build/Release.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { SocktapError } from '../util/errors';
 
@@ -94,7 +95,7 @@ export interface NativeAddon {
 export function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 4; i++) {
-    if (require('node:fs').existsSync(path.join(dir, 'package.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     dir = path.dirname(dir);
   }
   throw new SocktapError('SOCKTAP_SYSTEM', `cannot find the socktap package root above ${__dirname}`);

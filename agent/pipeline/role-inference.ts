@@ -1,26 +1,26 @@
 /**
  * Which side of a connection picked up mid-stream (role 'unknown') is the client: judged from
- * the first bytes of a direction. A stream that starts with a request line carries requests;
- * one that starts with `HTTP/1.` carries responses.
+ * the first bytes of a direction with the parser's own start-line matcher, so "looks like a
+ * request line" means the same here as in the parser. A stream that starts with a request line
+ * carries requests; one that starts with a status line carries responses.
  */
+import { StartLineMatcher } from '../http/start-line';
 
 export type StreamStart = 'request' | 'response' | 'other' | 'undecided';
 
-/** A request line: token method, SP, target without spaces, SP, HTTP/1.0 or 1.1, line end. */
-const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^\s]+ HTTP\/1\.[01]\r?\n/;
-/** What a request line can look like before its end arrived (same pieces, each maybe cut). */
-const REQUEST_LINE_PREFIX = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+( ([^\s]+( (H(T(T(P(\/(1(\.([01](\r)?)?)?)?)?)?)?)?)?)?)?)?$/;
-const RESPONSE_START = 'HTTP/1.';
-/** Longest request line waited for; a longer first line is not judged a request. */
-const MAX_REQUEST_LINE = 8192;
+/** Longest first line waited for; a longer one is not judged a start line. */
+const MAX_START_LINE = 8192;
 
 /** Classifies the first bytes of a direction; 'undecided' until enough have arrived. */
 export function classifyStart(head: Buffer): StreamStart {
   if (head.length === 0) return 'undecided';
-  const text = head.subarray(0, Math.min(head.length, MAX_REQUEST_LINE)).toString('latin1');
-  if (text.startsWith(RESPONSE_START)) return 'response';
-  if (REQUEST_LINE.test(text)) return 'request';
-  if (RESPONSE_START.startsWith(text)) return 'undecided';
-  if (REQUEST_LINE_PREFIX.test(text) && head.length < MAX_REQUEST_LINE) return 'undecided';
-  return 'other';
+  const end = Math.min(head.length, MAX_START_LINE);
+  let waiting = false;
+  for (const side of ['request', 'response'] as const) {
+    const m = new StartLineMatcher(side);
+    m.feed(head, 0, end);
+    if (m.result === 'done') return side;
+    if (m.result === 'more') waiting = true;
+  }
+  return waiting && head.length < MAX_START_LINE ? 'undecided' : 'other';
 }

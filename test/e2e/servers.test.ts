@@ -20,6 +20,7 @@ import { fixtures, freePort, start, tempDir, waitListening, type Proc } from '..
 import { startNginx as startSharedNginx } from '../../bench/lib/nginx';
 import type { ConnOpenEvent } from '../../agent/capture/events';
 import type { StreamPiece } from '../../agent/capture/ordered-stream';
+import { assertSameBytes } from '../helpers/bytes';
 
 const serverFixtures = path.join(fixtures, 'servers');
 const TEST_TIMEOUT_MS = 60_000;
@@ -103,17 +104,6 @@ function coalesce(pieces: StreamPiece[]): StreamPiece[] {
     }
   }
   return out;
-}
-
-/** Compares two buffers, reporting the first differing offset instead of dumping megabytes. */
-function assertSameBytes(actual: Buffer, expected: Buffer, what: string): void {
-  if (actual.equals(expected)) return;
-  let i = 0;
-  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-  assert.fail(
-    `${what}: ${actual.length} bytes vs ${expected.length} expected, first difference at offset ${i}: ` +
-      `${JSON.stringify(actual.subarray(i, i + 32).toString('latin1'))} vs ${JSON.stringify(expected.subarray(i, i + 32).toString('latin1'))}`,
-  );
 }
 
 /** A deterministic body: a xorshift32 byte sequence from `seed`. */

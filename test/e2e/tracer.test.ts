@@ -13,18 +13,7 @@ import { bpfAvailable } from '../helpers/bpf';
 import { fixtures, run, start, tempDir } from '../helpers/procs';
 import { RawClient, startEchoServer, waitLine, pattern } from '../helpers/fixtures';
 import { Tracer } from '../../agent/capture/tracer';
-
-/** Byte-for-byte equality with a readable failure (first differing offset, not a 1 MiB diff). */
-function assertSameBytes(actual: Buffer, expected: Buffer, label: string): void {
-  if (actual.equals(expected)) return;
-  let i = 0;
-  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-  assert.fail(
-    `${label}: ${actual.length} bytes captured, ${expected.length} expected; first difference at offset ${i}: ` +
-      `captured ${JSON.stringify(actual.subarray(i, i + 32).toString('latin1'))}, ` +
-      `expected ${JSON.stringify(expected.subarray(i, i + 32).toString('latin1'))}`,
-  );
-}
+import { assertSameBytes } from '../helpers/bytes';
 
 function streamLength(cap: Capture, key: string | undefined, dir: 'ingress' | 'egress'): number {
   if (!key) return -1;

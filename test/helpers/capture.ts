@@ -38,17 +38,18 @@ export class Capture {
   }
 
   private add(ev: CaptureEvent): void {
-    this.events.push(ev);
     if (ev.kind === 'open') this.opens.set(ev.conn.key, ev);
     else if (ev.kind === 'close') this.closes.set(ev.conn.key, ev);
     else {
-      const s = this.stream(ev.conn.key, ev.direction);
       // Data events are views of the batch buffer: keep copies.
       const copy = materialize(ev);
-      this.events[this.events.length - 1] = copy;
+      const s = this.stream(ev.conn.key, ev.direction);
       s.captured.events.push(copy);
       s.ordered.push(copy.pos, copy.len, copy.payload);
+      this.events.push(copy);
+      return;
     }
+    this.events.push(ev);
   }
 
   private stream(key: string, dir: Direction) {
