@@ -46,6 +46,7 @@ const volatile __u64 wakeup_threshold_bytes = 1 << 20;
 volatile __u32 capture_all = 0;
 volatile __u32 filter_by_tgid = 0;     /* set while target_tgids has entries */
 volatile __u32 filter_by_cgroup = 0;   /* set while target_cgroups has entries */
+volatile __u32 filter_by_comm = 0;     /* set while target_comms has entries */
 volatile __u32 target_epoch = 1;       /* bumped by user space whenever the targets change */
 __u64 next_generation = 0;
 
@@ -109,6 +110,18 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } target_cgroups SEC(".maps");
+
+/* Process names (the thread group leader's comm, NUL-padded to 16 bytes), as in `--comm nginx`. */
+struct comm_key {
+	char name[SOCKTAP_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct comm_key);
+	__type(value, __u8);
+} target_comms SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -191,7 +204,27 @@ static __always_inline bool is_target(__u32 tgid)
 		if (bpf_map_lookup_elem(&target_cgroups, &cg))
 			return true;
 	}
+	if (filter_by_comm) {
+		/* The process's name, not this thread's: runtimes name their threads ("libuv-worker").
+		 * Read as a string into a zeroed key: older kernels do not pad comm after the NUL. */
+		struct comm_key key = {};
+		struct task_struct *leader = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), group_leader);
+		bpf_probe_read_kernel_str(key.name, sizeof(key.name), &leader->comm);
+		if (bpf_map_lookup_elem(&target_comms, &key))
+			return true;
+	}
 	return false;
+}
+
+/* exec gives the process a new name (and image): forget the cached target decision, so a shell
+ * that forks and execs nginx is captured under `--comm nginx` from nginx's first call. */
+SEC("tp/sched/sched_process_exec")
+int on_exec(void *ctx)
+{
+	struct task_state *ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	if (ts)
+		ts->epoch = 0;
+	return 0;
 }
 
 /* This thread's state, its target decision brought up to date. NULL when the thread is not

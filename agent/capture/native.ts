@@ -24,6 +24,7 @@ export interface NativeTargets {
   all?: boolean;
   tgids?: number[];
   cgroupIds?: bigint[];
+  comms?: string[];
 }
 
 /** Counters as the addon reports them (kernel counters summed over CPUs + reader hand-off). */

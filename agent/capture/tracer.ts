@@ -26,6 +26,11 @@ export interface Targets {
   readonly pids?: readonly number[];
   /** cgroup v2 ids (inode numbers of the cgroup directories), as in Kubernetes pod filtering. */
   readonly cgroupIds?: readonly bigint[];
+  /**
+   * Process names (the main thread's comm, 1 to 15 bytes, as in /proc/PID/comm), matched in the
+   * kernel, so processes started later are captured from their first call.
+   */
+  readonly comms?: readonly string[];
 }
 
 export interface TracerOptions {
@@ -103,6 +108,12 @@ export function validateTargets(t: Targets): void {
   for (const [i, id] of (t.cgroupIds ?? []).entries()) {
     if (typeof id !== 'bigint' || id < 0n || id >= 1n << 64n) {
       throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.cgroupIds[${i}] must be a 64-bit bigint, got ${String(id)}`);
+    }
+  }
+  for (const [i, name] of (t.comms ?? []).entries()) {
+    const bytes = typeof name === 'string' ? Buffer.byteLength(name) : 0;
+    if (bytes < 1 || bytes > 15 || name.includes('\0')) {
+      throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.comms[${i}] must be a process name of 1 to 15 bytes, got ${JSON.stringify(name)}`);
     }
   }
 }
@@ -277,6 +288,7 @@ export class Tracer extends EventEmitter<TracerEvents> {
         all: this.targets.all ?? false,
         tgids: [...(this.targets.pids ?? [])],
         cgroupIds: [...(this.targets.cgroupIds ?? [])],
+        comms: [...(this.targets.comms ?? [])],
       });
     } catch (err) {
       throw SocktapError.fromNative(err);

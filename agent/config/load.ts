@@ -10,12 +10,19 @@ import { isPlainObject, Layered } from './layers';
 import { readYamlConfig } from './yaml-file';
 
 export interface LoadConfigOptions {
+  /**
+   * A command's own defaults, under the file: e.g. `socktap run` writes to stdout instead of the
+   * unix socket unless the file (or env, or a flag) says otherwise. @default {}
+   */
+  readonly base?: AgentConfigOverrides;
   /** YAML config file. @default no file: defaults, environment and flags only */
   readonly file?: string;
   /** Environment to read SOCKTAP_* overrides from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Already-parsed CLI flags in config form; `undefined` values are ignored. @default {} */
   readonly flags?: AgentConfigOverrides;
+  /** Names the flag that set the value at a key path, for error messages (e.g. `--mode`). */
+  readonly flagName?: (path: readonly PropertyKey[]) => string | undefined;
 }
 
 export interface LoadedConfig {
@@ -32,6 +39,7 @@ export const MAX_ACTIVE_RET_PROBE_NOTICE = 'max_active_ret_probe has no effect: 
 /** @throws ConfigError when a file cannot be read or parsed, or any value is invalid. */
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const layers = new Layered();
+  if (options.base !== undefined) layers.add(options.base, () => ({ label: 'command default' }));
   if (options.file !== undefined) {
     const yaml = readYamlConfig(options.file);
     layers.add(yaml.value, (path) => {
@@ -50,7 +58,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   });
   if (options.flags !== undefined) {
     if (!isPlainObject(options.flags)) throw new TypeError(`flags must be an object, got ${typeof options.flags}`);
-    layers.add(options.flags, () => ({ label: 'command-line flag' }));
+    const name = options.flagName;
+    layers.add(options.flags, (path) => {
+      const flag = name?.(path);
+      return { label: flag === undefined ? 'command-line flag' : `flag ${flag}` };
+    });
   }
 
   const result = AgentConfigSchema.safeParse(layers.value);

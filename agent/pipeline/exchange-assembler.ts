@@ -29,6 +29,11 @@ export interface ExchangeAssemblerOptions {
   idleTimeoutMs?: number;
   /** Decode gzip/deflate/br bodies (then `content_decoded: true`). @default false */
   decodeContent?: boolean;
+  /**
+   * Keep only connections on these ports: the local port of a connection the process served
+   * (ingress), the remote port of one it opened (egress), as `socktap run --port`. @default every port
+   */
+  ports?: readonly number[];
 }
 
 export interface ExchangeAssemblerStats {
@@ -40,6 +45,8 @@ export interface ExchangeAssemblerStats {
   connections: number;
   /** Connections not parsed because their direction is excluded by `mode`. */
   droppedByMode: number;
+  /** Connections not parsed because their port is not among `ports`. */
+  droppedByPort: number;
   /** Connections of unknown role whose first bytes showed neither a request nor a response. */
   undecided: number;
   /** Connections given up by `expire()`. */
@@ -87,12 +94,14 @@ export class ExchangeAssembler {
   private readonly idleTimeoutNs: bigint;
   private readonly maxBodyBytes: number;
   private readonly decodeContent: boolean;
+  private readonly ports: ReadonlySet<number> | null;
   private readonly counts: ExchangeAssemblerStats = {
     exchanges: 0,
     requestParseErrors: 0,
     responseParseErrors: 0,
     connections: 0,
     droppedByMode: 0,
+    droppedByPort: 0,
     undecided: 0,
     expired: 0,
     orphanEvents: 0,
@@ -109,6 +118,7 @@ export class ExchangeAssembler {
     this.idleTimeoutNs = BigInt(Math.round((opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) * 1e6));
     this.maxBodyBytes = opts.maxBodyBytes ?? 65536;
     this.decodeContent = opts.decodeContent ?? false;
+    this.ports = opts.ports && opts.ports.length > 0 ? new Set(opts.ports) : null;
   }
 
   get stats(): ExchangeAssemblerStats {
@@ -267,6 +277,11 @@ export class ExchangeAssembler {
       return;
     }
     const o = c.open;
+    if (this.ports !== null && !this.ports.has(direction === 'ingress' ? o.local.port : o.remote.port)) {
+      this.counts.droppedByPort++;
+      this.ignore(c);
+      return;
+    }
     const info: ConnectionInfo = { id: o.conn.key, pid: o.conn.tgid, comm: o.comm, local: o.local, remote: o.remote, direction };
     c.parser = new HttpConnectionParser(
       { maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent },

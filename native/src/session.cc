@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -232,7 +235,7 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!skel_ || stopping_) throw MakeError(env, kErrState, "setTargets() called after stop()");
   if (info.Length() < 1 || !info[0].IsObject())
-    throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds? })");
+    throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds?, comms? })");
   Napi::Object o = info[0].As<Napi::Object>();
 
   std::set<uint32_t> tgids;
@@ -262,6 +265,20 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
       cgroups.insert(id);
     }
   }
+  std::set<std::string> comms;
+  Napi::Value mv = o.Get("comms");
+  if (!mv.IsUndefined()) {
+    if (!mv.IsArray()) throw Napi::TypeError::New(env, "comms must be an array of process names");
+    Napi::Array a = mv.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+      // comm holds 15 bytes and a NUL; a longer name could never match.
+      if (name.empty() || name.size() >= SOCKTAP_COMM_LEN || name.find('\0') != std::string::npos)
+        throw Napi::TypeError::New(env, "comms[" + std::to_string(i) + "] must be a process name of 1 to 15 bytes");
+      comms.insert(name);
+    }
+  }
   bool all = OptBool(o, "all", false);
 
   // Add before removing and flip the switches last, so a target that stays is never missed.
@@ -280,18 +297,35 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
   }
   for (uint64_t c : cgroups_)
     if (!cgroups.count(c)) bpf_map_delete_elem(cfd, &c);
+  int mfd = bpf_map__fd(skel_->maps.target_comms);
+  auto comm_key = [](const std::string& name) {
+    std::array<char, SOCKTAP_COMM_LEN> key{};
+    std::memcpy(key.data(), name.data(), name.size());
+    return key;
+  };
+  for (const std::string& c : comms) {
+    auto key = comm_key(c);
+    if (!comms_.count(c) && bpf_map_update_elem(mfd, key.data(), &one, BPF_ANY) != 0)
+      throw MakeError(env, kErrSystem, "adding process name " + c + " to the target map failed: " + ErrText(errno), errno);
+  }
+  for (const std::string& c : comms_) {
+    auto key = comm_key(c);
+    if (!comms.count(c)) bpf_map_delete_elem(mfd, key.data());
+  }
   bool narrowed = (all_ && !all) || std::any_of(tgids_.begin(), tgids_.end(), [&](uint32_t t) { return !tgids.count(t); });
   tgids_ = std::move(tgids);
   cgroups_ = std::move(cgroups);
+  comms_ = std::move(comms);
   all_ = all;
   skel_->bss->filter_by_tgid = tgids_.empty() ? 0 : 1;
   skel_->bss->filter_by_cgroup = cgroups_.empty() ? 0 : 1;
+  skel_->bss->filter_by_comm = comms_.empty() ? 0 : 1;
   skel_->bss->capture_all = all ? 1 : 0;
   // Every thread re-evaluates its cached target decision at its next call.
   skel_->data->target_epoch = skel_->data->target_epoch + 1 == 0 ? 1 : skel_->data->target_epoch + 1;
   // Processes covered by cgroup targets are not known here; only drop what pid targets no longer
   // cover, and only when no cgroup or capture-all target could still cover it.
-  if (narrowed && !all_ && cgroups_.empty()) PurgeConns(tgids_);
+  if (narrowed && !all_ && cgroups_.empty() && comms_.empty()) PurgeConns(tgids_);
   return env.Undefined();
 }
 

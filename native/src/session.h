@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <set>
+#include <string>
 
 #include "reader.h"
 
@@ -26,7 +27,7 @@ class Session : public Napi::ObjectWrap<Session> {
   ~Session() override;
 
  private:
-  // setTargets({ all?: boolean, tgids?: number[], cgroupIds?: bigint[] }): replaces the targets.
+  // setTargets({ all?: boolean, tgids?: number[], cgroupIds?: bigint[], comms?: string[] }): replaces the targets.
   Napi::Value SetTargets(const Napi::CallbackInfo& info);
   // stats(): kernel counters summed over CPUs plus the reader's hand-off counters.
   Napi::Value Stats(const Napi::CallbackInfo& info);
@@ -59,6 +60,7 @@ class Session : public Napi::ObjectWrap<Session> {
   std::unique_ptr<Reader> reader_;
   std::set<uint32_t> tgids_;
   std::set<uint64_t> cgroups_;
+  std::set<std::string> comms_;
   bool all_ = false;
   size_t ring_bytes_ = 0;
 };

@@ -6,6 +6,7 @@ import { bpfAvailable } from '../helpers/bpf';
 import { run, start, tempDir } from '../helpers/procs';
 import { startEchoServer, pattern } from '../helpers/fixtures';
 import fs from 'node:fs';
+import { FLAGS as RUN_FLAGS } from '../../agent/cli/commands/run';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'socktap.js');
 
@@ -141,10 +142,17 @@ test('run --format jsonl writes exactly the exchange record, stats on stderr', a
 test('run --help documents every flag; bad values are named', async () => {
   const help = start(process.execPath, [bin, 'run', '--help']);
   assert.equal(await help.exited, 0);
-  for (const flag of ['--pid', '--all', '--mode', '--format', '--max-body-bytes', '--duration', '--log-format']) {
-    assert.ok(help.stdout().includes(flag), `--help mentions ${flag}`);
+  // Every flag the parser accepts is documented, each on a line of its own.
+  for (const flag of Object.keys(RUN_FLAGS)) {
+    assert.match(help.stdout(), new RegExp(`^  (-h, )?--${flag}\\b`, 'm'), `--help documents --${flag}`);
   }
   const bad = start(process.execPath, [bin, 'run', '--pid', '1', '--mode', 'sideways']);
-  assert.equal(await bad.exited, 2);
-  assert.equal(bad.stderr(), "socktap run: --mode must be one of ingress, egress, all, got 'sideways'\n");
+  assert.equal(await bad.exited, 1);
+  assert.equal(bad.stderr(), 'socktap run: invalid configuration: mode must be one of all, ingress, egress, got "sideways" (flag --mode)\n');
+  const badPort = start(process.execPath, [bin, 'run', '--port', '80,99999']);
+  assert.equal(await badPort.exited, 1);
+  assert.match(badPort.stderr(), /targets\.ports\[1\] must be a port from 1 to 65535, got 99999 \(flag --port\)/);
+  const nothing = start(process.execPath, [bin, 'run']);
+  assert.equal(await nothing.exited, 2);
+  assert.match(nothing.stderr(), /choose what to capture with --pid PID, --comm NAME, --port PORT or --all/);
 });

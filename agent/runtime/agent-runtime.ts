@@ -1,0 +1,114 @@
+/**
+ * The running agent: capture (Tracer) -> exchange assembly -> sinks, with the periodic stats
+ * lines, idle expiry, and `/metrics` + health endpoints. `socktap run` and `socktap demo` (and,
+ * later, the Kubernetes mode) differ only in the config, the targets and the sinks they pass.
+ */
+import type { Server } from 'node:http';
+import type { AgentConfig } from '../config/schema';
+import { Tracer, type Targets, type TracerOptions, type TracerStats } from '../capture/tracer';
+import type { Logger } from '../log/logger';
+import { logStats, type StatCounters } from '../log/stats-line';
+import { ExchangeAssembler, type ExchangeRecord } from '../pipeline';
+import type { Sink } from '../sinks/sink';
+import { startMetricsServer } from './metrics-server';
+import { statCounters, type PipelineSnapshot } from './stat-counters';
+
+export interface AgentRuntimeOptions {
+  config: AgentConfig;
+  /** What the kernel captures. */
+  targets: Targets;
+  /** Keep only connections on these ports (local for ingress, remote for egress). @default every port */
+  ports?: readonly number[];
+  sinks: readonly Sink[];
+  log: Logger;
+  /** Also called for every record (e.g. the demo's live view), after the sinks were offered it. */
+  onRecord?: (record: ExchangeRecord) => void;
+  /** Tracer settings beyond the config's (tests: small rings). */
+  tracer?: Omit<TracerOptions, 'targets'>;
+}
+
+export interface AgentRunResult {
+  counters: StatCounters;
+  tracer: TracerStats;
+}
+
+/** How often idle connections are checked; the idle timeout itself is the assembler's. */
+const EXPIRY_CHECK_MS = 1000;
+
+export class AgentRuntime {
+  readonly tracer: Tracer;
+  readonly assembler: ExchangeAssembler;
+  private timers: NodeJS.Timeout[] = [];
+  private metrics: Server | undefined;
+  private attached = false;
+  private stopped: Promise<AgentRunResult> | undefined;
+
+  constructor(private readonly options: AgentRuntimeOptions) {
+    const { config } = options;
+    this.tracer = new Tracer({
+      targets: options.targets,
+      ringBufferBytes: config.perfmap_queue_size * 4096,
+      ...options.tracer,
+    });
+    const sinks = options.sinks;
+    const onRecord = options.onRecord;
+    this.assembler = new ExchangeAssembler(
+      {
+        clock: this.tracer.clock,
+        mode: config.mode,
+        ports: options.ports,
+        maxBodyBytes: config.max_body_bytes,
+        redactHeaders: config.redact_headers,
+      },
+      (record) => {
+        for (const s of sinks) s.offer(record);
+        onRecord?.(record);
+      },
+    );
+  }
+
+  /** Attaches the capture, then serves metrics and starts the periodic work. Throws SocktapError. */
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    if (config.metrics_addr !== undefined) {
+      // Before attaching: the health endpoint answers (not ready) while the programs load.
+      this.metrics = await startMetricsServer({ addr: config.metrics_addr, snapshot: () => this.snapshot(), ready: () => this.attached });
+      log.info(`serving /metrics, /healthz and /readyz on ${config.metrics_addr}`);
+    }
+    this.tracer.start();
+    this.attached = true;
+    this.tracer.on('batch', (events) => {
+      for (const ev of events) this.assembler.add(ev);
+    });
+    this.tracer.on('error', (err) => log.error(`capture: ${err.message}`));
+    this.timers.push(setInterval(() => this.assembler.expire(process.hrtime.bigint()), EXPIRY_CHECK_MS));
+    this.timers.push(setInterval(() => logStats(log, statCounters(this.snapshot()), this.tracer.stats().probes), config.stats_interval));
+    for (const t of this.timers) t.unref();
+  }
+
+  snapshot(): PipelineSnapshot {
+    return { tracer: this.tracer.stats(), assembler: this.assembler.stats, sinks: this.options.sinks };
+  }
+
+  /**
+   * Detaches, parses what the kernel still held, gives the sinks `sinkTimeoutMs` to deliver,
+   * logs the final stats lines. Idempotent.
+   */
+  stop(sinkTimeoutMs = 2000): Promise<AgentRunResult> {
+    this.stopped ??= (async () => {
+      for (const t of this.timers) clearInterval(t);
+      const tracer = this.attached ? await this.tracer.stop() : this.tracer.stats();
+      this.attached = false;
+      await Promise.all(this.options.sinks.map((s) => s.close(sinkTimeoutMs)));
+      await new Promise<void>((resolve) => (this.metrics ? this.metrics.close(() => resolve()) : resolve()));
+      const counters = statCounters({ tracer, assembler: this.assembler.stats, sinks: this.options.sinks });
+      logStats(this.options.log, counters, tracer.probes);
+      for (const s of this.options.sinks) {
+        const st = s.stats();
+        if (st.dropped > 0) this.options.log.warn(`sink ${s.name}: ${st.dropped} exchanges dropped (queue full or delivery failed)`);
+      }
+      return { counters, tracer };
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,25 @@
+/** The sinks the `exporters` config asks for, started and ready to be offered records. */
+import type { AgentConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import type { Sink } from './sink';
+import { StdoutSink } from './stdout-sink';
+import { UdsSink } from './uds-sink';
+
+export async function createSinks(config: AgentConfig, log: Logger): Promise<Sink[]> {
+  const { exporters } = config;
+  const sinks: Sink[] = [];
+  try {
+    if (exporters.stdout.enabled) {
+      sinks.push(new StdoutSink({ format: exporters.stdout.format, queueSize: config.uds_event_queue_size, log }));
+    }
+    if (exporters.uds.enabled) {
+      const uds = new UdsSink({ path: config.unix_domain_socket_addr, listen: exporters.uds.listen, queueSize: config.uds_event_queue_size, log });
+      sinks.push(uds);
+      await uds.start();
+    }
+  } catch (err) {
+    await Promise.all(sinks.map((s) => s.close(0)));
+    throw err;
+  }
+  return sinks;
+}
