@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { bpfAvailable } from '../helpers/bpf';
-import { run, start, tempDir } from '../helpers/procs';
-import { startEchoServer, pattern } from '../helpers/fixtures';
+import { fixtures, run, start, tempDir } from '../helpers/procs';
+import { startEchoServer, pattern, waitLine } from '../helpers/fixtures';
 import fs from 'node:fs';
 import { FLAGS as RUN_FLAGS } from '../../agent/cli/commands/run';
 
@@ -155,4 +155,53 @@ test('run --help documents every flag; bad values are named', async () => {
   const nothing = start(process.execPath, [bin, 'run']);
   assert.equal(await nothing.exited, 2);
   assert.match(nothing.stderr(), /choose what to capture with --pid PID, --comm NAME, --port PORT or --all/);
+});
+
+test('run --comm captures a process started later, by the name it execs under; others are not captured', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const dir = tempDir();
+  // comm comes from the executed file's name: a link to node named for this test.
+  fs.symlinkSync(process.execPath, path.join(dir, 'stcommecho'));
+  const agent = start(process.execPath, [bin, 'run', '--comm', 'stcommecho', '--duration', '4']);
+  t.after(() => agent.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 1500)); // programs loaded and attached
+  // Started after the agent, through a shell that execs it: the shell's own decision (not
+  // targeted) must not stick to the process once it is stcommecho.
+  const named = start('sh', ['-c', `exec ${path.join(dir, 'stcommecho')} ${path.join(fixtures, 'echo-server.js')} 0 127.0.0.1`]);
+  t.after(() => named.kill('SIGKILL'));
+  const namedPort = Number((await waitLine(named, 'listening ')).split(' ')[1]);
+  const other = await startEchoServer();
+  t.after(() => other.proc.kill('SIGKILL'));
+  await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${namedPort}/bytes/5`]);
+  await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${other.port}/bytes/6`]);
+  assert.equal(await agent.exited, 0, agent.stderr());
+  const records = agent.stdout().trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  assert.equal(records.length, 1, agent.stdout());
+  assert.deepEqual(records[0].process, { pid: named.pid, comm: 'stcommecho', container_id: null, pod: null, namespace: null, service: null });
+  assert.equal(records[0].request.target, '/bytes/5');
+  assert.equal(records[0].connection.local.port, namedPort);
+  assert.match(agent.stderr(), /capturing comm stcommecho \(mode ingress/);
+});
+
+test('run --port with --mode all: both sides of connections to that port, nothing else', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const a = await startEchoServer();
+  const b = await startEchoServer();
+  t.after(() => a.proc.kill('SIGKILL'));
+  t.after(() => b.proc.kill('SIGKILL'));
+  const agent = start(process.execPath, [bin, 'run', '--port', String(a.port), '--mode', 'all', '--duration', '3']);
+  t.after(() => agent.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 1500));
+  await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${a.port}/bytes/7`]);
+  await run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${b.port}/bytes/8`]);
+  assert.equal(await agent.exited, 0, agent.stderr());
+  const records = agent.stdout().trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const byDirection = Object.fromEntries(records.map((r) => [r.direction, r]));
+  assert.equal(records.length, 2, agent.stdout());
+  assert.equal(byDirection.ingress.process.pid, a.proc.pid);
+  assert.equal(byDirection.ingress.connection.local.port, a.port);
+  assert.equal(byDirection.egress.process.comm, 'curl');
+  assert.equal(byDirection.egress.connection.remote.port, a.port);
+  for (const r of records) assert.equal(r.request.target, '/bytes/7');
+  assert.equal(byDirection.ingress.connection.remote.port, byDirection.egress.connection.local.port, 'the two sides of one connection');
 });
