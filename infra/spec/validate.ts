@@ -135,7 +135,7 @@ function checkValues(r: ResolvedEbpfAgentOptions, raw: EbpfAgentOptions, issues:
 
   issues.check('token', raw.token, isText(r.token), 'a non-empty string without line breaks');
   if (raw.tokenSecretRef !== undefined) {
-    issues.check('tokenSecretRef.name', r.tokenSecretRef?.name ?? '', isDnsSubdomain(r.tokenSecretRef?.name), 'the name of a Secret (a DNS subdomain)');
+    if (!isDnsSubdomain(r.tokenSecretRef?.name)) issues.must('tokenSecretRef.name', 'the name of a Secret (a DNS subdomain)', r.tokenSecretRef?.name);
     issues.check('tokenSecretRef.key', raw.tokenSecretRef?.key, isSecretKey(r.tokenSecretRef?.key), 'a Secret key (letters, digits, -._)');
   }
   if (raw.token !== undefined && raw.tokenSecretRef !== undefined) {
@@ -240,7 +240,7 @@ function checkTolerations(list: unknown, issues: Issues): void {
     issues.check(`${path}.effect`, tol.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(tol.effect as string), 'one of NoSchedule, PreferNoSchedule, NoExecute');
     issues.check(`${path}.value`, tol.value, isLabelValue(tol.value), 'a taint value (at most 63 letters, digits, -_.)');
     if (tol.operator === 'Exists' && tol.value !== undefined && tol.value !== '') issues.must(`${path}.value`, 'empty when operator is Exists', tol.value);
-    if (tol.key === undefined && tol.operator !== 'Exists') issues.must(`${path}.operator`, 'Exists when no key is given (it then matches every taint)', tol.operator);
+    if (tol.key === undefined && tol.operator === 'Equal') issues.must(`${path}.operator`, 'Exists when no key is given (it then matches every taint)', tol.operator);
     issues.check(`${path}.tolerationSeconds`, tol.tolerationSeconds, Number.isInteger(tol.tolerationSeconds), 'a whole number of seconds');
     if (tol.tolerationSeconds !== undefined && tol.effect !== 'NoExecute') issues.must(`${path}.tolerationSeconds`, 'left unset unless effect is NoExecute', tol.tolerationSeconds);
   });
