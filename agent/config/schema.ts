@@ -160,6 +160,12 @@ export const AgentConfigSchema = z
       log_format: oneOf(LOG_FORMATS).default('text'),
       /** Body bytes kept per request and per response; `body_size` still counts them all. @default 65536 */
       max_body_bytes: intIn(0, 16_777_216).default(65_536),
+      /**
+       * Undo gzip, deflate and br content codings of captured bodies (bounded): `body` and
+       * `body_size` are then the decoded content and the record says `content_decoded: true`.
+       * A body whose encoded form exceeds `max_body_bytes` stays encoded. @default false
+       */
+      decode_content: bool().default(false),
       /** Headers whose values are replaced by `[REDACTED]`, matched case-insensitively. @default DEFAULT_REDACT_HEADERS */
       redact_headers: z.array(headerName(), must('a list of HTTP header names')).default(() => [...DEFAULT_REDACT_HEADERS]),
       /** Where exchanges go. */

@@ -58,6 +58,7 @@ export class AgentRuntime {
         mode: config.mode,
         ports: options.ports,
         maxBodyBytes: config.max_body_bytes,
+        decodeContent: config.decode_content,
         redactHeaders: config.redact_headers,
       },
       (record) => {

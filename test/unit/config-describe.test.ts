@@ -50,7 +50,7 @@ describe('config line', () => {
       'config log_level:{value:"info"} proc_fs_path:{value:"/proc"} unix_domain_socket_addr:{value:"/var/log/sock/eve.json"} ' +
         'perfmap_queue_size:{value:1024} uds_event_queue_size:{value:10000} probe_event_queue_size:{value:50000} ' +
         'capture_all_namespaces:{value:false} k8s_enabled:{value:false} mode:{value:"ingress"} max_active_ret_probe:{} ' +
-        'log_format:{value:"text"} max_body_bytes:{value:65536} redact_headers:{value:["Authorization","Proxy-Authorization",' +
+        'log_format:{value:"text"} max_body_bytes:{value:65536} decode_content:{value:false} redact_headers:{value:["Authorization","Proxy-Authorization",' +
         '"Cookie","Set-Cookie","X-Api-Key","X-Auth-Token","X-Access-Token","X-Refresh-Token","X-Csrf-Token","X-Xsrf-Token",' +
         '"X-Amz-Security-Token"]} exporters:{uds:{enabled:{value:true} listen:{value:false}} stdout:{enabled:{value:false} ' +
         'format:{value:"jsonl"}} otlp:{enabled:{value:false} endpoint:{value:"http://localhost:4318"} headers:{value:{}}} ' +

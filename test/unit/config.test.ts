@@ -64,6 +64,7 @@ describe('defaults', () => {
       mode: 'ingress',
       log_format: 'text',
       max_body_bytes: 65536,
+      decode_content: false,
       redact_headers: [...DEFAULT_REDACT_HEADERS],
       exporters: {
         uds: { enabled: true, listen: false },
@@ -115,6 +116,7 @@ const VALID: readonly (readonly [string, unknown, unknown])[] = [
   ['max_active_ret_probe', 'anything', 'anything'],
   ['max_body_bytes', 0, 0],
   ['max_body_bytes', 16_777_216, 16_777_216],
+  ['decode_content', true, true],
   ['redact_headers', [], []],
   ['redact_headers', ['x-secret', 'X-Custom_Token'], ['x-secret', 'X-Custom_Token']],
   ['exporters.uds.enabled', false, false],
@@ -259,7 +261,7 @@ describe('unknown keys', () => {
       err.issues[0]?.problem,
       'unknown key "zzzzzz" at top level (expected one of log_level, proc_fs_path, unix_domain_socket_addr, perfmap_queue_size, ' +
         'uds_event_queue_size, probe_event_queue_size, capture_all_namespaces, k8s_enabled, mode, max_active_ret_probe, log_format, ' +
-        'max_body_bytes, redact_headers, exporters, stats_interval, metrics_addr, targets)',
+        'max_body_bytes, decode_content, redact_headers, exporters, stats_interval, metrics_addr, targets)',
     );
     assert.equal(err.issues[0]?.path, 'zzzzzz');
   });
@@ -383,6 +385,7 @@ describe('environment and flags', () => {
     for (const name of [
       'SOCKTAP_LOG_LEVEL',
       'SOCKTAP_MAX_BODY_BYTES',
+      'SOCKTAP_DECODE_CONTENT',
       'SOCKTAP_MAX_ACTIVE_RET_PROBE',
       'SOCKTAP_REDACT_HEADERS',
       'SOCKTAP_EXPORTERS__OTLP__ENDPOINT',
@@ -393,7 +396,7 @@ describe('environment and flags', () => {
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 27);
+    assert.equal(names.length, 28);
     assert.equal(new Set(names).size, names.length);
   });
 
