@@ -13,6 +13,17 @@ export function parse<T extends Options>(argv: string[], options: T, command: st
   }
 }
 
+type ParsedWithPositionals<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+/** As `parse`, for commands that take operands (file names) after their flags. */
+export function parseWithOperands<T extends Options>(argv: string[], options: T, command: string): ParsedWithPositionals<T> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new SocktapError('SOCKTAP_USAGE', `${(err as Error).message}. See \`socktap ${command} --help\`.`);
+  }
+}
+
 export function positiveNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);

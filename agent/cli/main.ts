@@ -2,6 +2,7 @@
 import { captureCommand, captureHelp } from './commands/capture';
 import { demoCommand, demoHelp } from './commands/demo';
 import { doctorCommand, doctorHelp } from './commands/doctor';
+import { parseCommand, parseHelp } from './commands/parse';
 import { runCommand, runHelp } from './commands/run';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { SocktapError } from '../util/errors';
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   demo: { run: demoCommand, help: demoHelp, summary: 'servers, traffic and capture on this machine, shown live' },
   run: { run: runCommand, help: runHelp, summary: 'HTTP exchanges of chosen processes, as JSON lines or readable lines' },
+  parse: { run: parseCommand, help: parseHelp, summary: 'HTTP exchanges from two raw byte-stream files of one connection' },
   capture: { run: captureCommand, help: captureHelp, summary: 'raw byte streams of chosen processes' },
   doctor: { run: doctorCommand, help: doctorHelp, summary: 'check this machine for what socktap needs' },
 };

@@ -2,6 +2,7 @@
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { Sink } from './sink';
+import { OtlpSink } from './otlp-sink';
 import { StdoutSink } from './stdout-sink';
 import { UdsSink } from './uds-sink';
 
@@ -16,6 +17,10 @@ export async function createSinks(config: AgentConfig, log: Logger): Promise<Sin
       const uds = new UdsSink({ path: config.unix_domain_socket_addr, listen: exporters.uds.listen, queueSize: config.uds_event_queue_size, log });
       sinks.push(uds);
       await uds.start();
+    }
+    if (exporters.otlp.enabled) {
+      const otlp = exporters.otlp;
+      sinks.push(new OtlpSink({ endpoint: otlp.endpoint, headers: otlp.headers, queueSize: config.uds_event_queue_size, log }));
     }
   } catch (err) {
     await Promise.all(sinks.map((s) => s.close(0)));
