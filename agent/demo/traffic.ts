@@ -7,16 +7,23 @@ const intervalMs = Number(process.argv[2] ?? 400);
 let base = '';
 const items = ['keyboard', 'mouse', 'monitor', 'headset', 'webcam'];
 
+let requests = 0;
+
+async function call(url: string, init?: RequestInit): Promise<Response> {
+  requests++;
+  return fetch(url, init);
+}
+
 async function round(i: number): Promise<void> {
-  await (await fetch(`${base}/api/orders`)).text();
-  const created = await fetch(`${base}/api/orders`, {
+  await (await call(`${base}/api/orders`)).text();
+  const created = await call(`${base}/api/orders`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: 'Bearer demo-token' },
     body: JSON.stringify({ item: items[i % items.length], quantity: 1 + (i % 3) }),
   });
   const order = (await created.json()) as { id: number };
-  await (await fetch(`${base}/api/orders/${order.id}`)).text();
-  if (i % 3 === 2) await (await fetch(`${base}/api/orders/999999`)).text();
+  await (await call(`${base}/api/orders/${order.id}`)).text();
+  if (i % 3 === 2) await (await call(`${base}/api/orders/999999`)).text();
 }
 
 process.stdin.once('data', async (line: Buffer) => {
@@ -27,5 +34,6 @@ process.stdin.once('data', async (line: Buffer) => {
     await round(i).catch((err: Error) => process.stderr.write(`traffic: ${err.message}\n`));
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  process.exit(0);
+  // The demo compares this with the exchanges it captured.
+  process.stdout.write(`requests ${requests}\n`, () => process.exit(0));
 });

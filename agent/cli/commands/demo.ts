@@ -1,20 +1,25 @@
 /**
  * `socktap demo`: a JSON API server and a client generating traffic on loopback, both captured,
- * shown live, then a summary. Needs root (or BPF capabilities) like the agent itself.
+ * their HTTP exchanges shown live, then a summary. Needs root (or BPF capabilities) like the agent itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parse, positiveNumber } from '../args';
-import { StreamView } from '../stream-view';
 import { untilStopped } from '../shutdown';
-import { Tracer } from '../../capture/tracer';
+import { parseConfig } from '../../config/schema';
+import { createLogger } from '../../log/logger';
+import { toJsonLine, type ExchangeRecord } from '../../pipeline';
+import { AgentRuntime } from '../../runtime/agent-runtime';
+import { PRETTY_HEADER, prettyLine } from '../../sinks/pretty-line';
 
-export const demoHelp = `Usage: socktap demo [--duration SECONDS] [--quiet]
+export const demoHelp = `Usage: socktap demo [--duration SECONDS] [--quiet] [--json]
 
-Starts a small JSON API server and a client calling it on 127.0.0.1, captures both with eBPF,
-prints the captured streams live and a summary at the end.
+Starts a small JSON API server and a client calling it on 127.0.0.1, captures both with eBPF
+(the server's side as ingress, the client's as egress), shows each HTTP exchange live as it is
+parsed, and a summary at the end.
 
   --duration S   how long the traffic runs (default 6)
+  --json         exchange records as JSON lines instead of the table
   --quiet        only the summary`;
 
 /** Child scripts run the same way this process runs (compiled JS, or TypeScript through tsx). */
@@ -37,10 +42,17 @@ function readLine(child: ChildProcess, prefix: string, timeoutMs = 10000): Promi
   });
 }
 
+/** `200 x12, 201 x6, 404 x2`: counts by key, keys sorted. */
+function tally(values: readonly (string | number)[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k} x${n}`).join(', ');
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
-    { duration: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { duration: { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     'demo',
   );
   if (values.help) {
@@ -51,37 +63,53 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(line + '\n');
 
   const server = spawn(process.execPath, script('api-server'), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const traffic = spawn(process.execPath, script('traffic'), { stdio: ['pipe', 'ignore', 'inherit'] });
+  const traffic = spawn(process.execPath, script('traffic'), { stdio: ['pipe', 'pipe', 'inherit'] });
   const children = [server, traffic];
   const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
   process.once('exit', cleanup);
   try {
     const port = Number((await readLine(server, 'listening ')).split(' ')[1]);
     out(`socktap demo: API server pid ${server.pid} on 127.0.0.1:${port}, client pid ${traffic.pid}`);
-    const tracer = new Tracer({ targets: { pids: [server.pid!, traffic.pid!] } }).start();
+    const log = createLogger({ level: 'warn' });
+    const config = parseConfig({ mode: 'all', stats_interval: '1h' });
+    const records: ExchangeRecord[] = [];
+    const show = values.quiet ? () => {} : values.json ? (r: ExchangeRecord) => out(toJsonLine(r)) : (r: ExchangeRecord) => out(prettyLine(r));
+    const runtime = new AgentRuntime({
+      config,
+      targets: { pids: [server.pid!, traffic.pid!] },
+      sinks: [],
+      log,
+      onRecord: (r) => {
+        records.push(r);
+        show(r);
+      },
+    });
+    await runtime.start();
     out(`socktap demo: capturing both with eBPF syscall tracepoints for ${duration} s (Ctrl-C to stop)\n`);
-    const view = new StreamView(values.quiet ? () => {} : out);
-    tracer.on('batch', (events) => events.forEach((e) => view.add(e)));
+    if (!values.quiet && !values.json) out(PRETTY_HEADER);
     // The client learns the port through stdin together with the go signal.
+    const clientCount = readLine(traffic, 'requests ', (duration + 15) * 1000);
     traffic.stdin!.write(`${port}\n`);
     await untilStopped(duration);
-    // The client finishes its round and exits; the server then closes its side: wait for both,
-    // so the summary includes the closes.
-    const clientExited = new Promise((r) => traffic.once('exit', r));
+    // The client finishes its round, reports how many requests it made and exits.
     traffic.kill('SIGTERM');
-    await Promise.race([clientExited, new Promise((r) => setTimeout(r, 3000))]);
-    await new Promise((r) => setTimeout(r, 200));
-    const stats = await tracer.stop();
-    const t = view.totals;
+    const made = Number((await clientCount.catch(() => 'requests -1')).split(' ')[1]);
+    await new Promise((r) => setTimeout(r, 300));
+    const { tracer: stats } = await runtime.stop();
+    const ingress = records.filter((r) => r.direction === 'ingress');
+    const egress = records.filter((r) => r.direction === 'egress');
+    const slowest = records.reduce<ExchangeRecord | undefined>((a, r) => (a && a.duration_ns >= r.duration_ns ? a : r), undefined);
     out('');
     out('socktap demo: summary');
-    out(`  connections      ${t.connections} seen, ${t.closed} closed`);
-    out(`  bytes captured   ${t.bytes.ingress} received, ${t.bytes.egress} sent (by the two processes)`);
-    out(`  data events      ${stats.dataEvents}`);
-    out(`  lost             ${stats.lostEvents} events, ${stats.handoffDroppedRecords} hand-off drops`);
+    out(`  exchanges        ${ingress.length} served by the API server (ingress), ${egress.length} made by the client (egress); the client counted ${made} requests`);
+    out(`  by status        ${tally(ingress.map((r) => r.response?.status ?? 'none'))}`);
+    out(`  by endpoint      ${tally(ingress.map((r) => `${r.request.method} ${r.request.target.replace(/\/\d+$/, '/{id}')}`))}`);
+    if (slowest) out(`  slowest          ${slowest.request.method} ${slowest.request.target} ${(slowest.duration_ns / 1e6).toFixed(2)} ms (${slowest.direction})`);
+    out(`  redacted         Authorization on ${records.filter((r) => r.request.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && v === '[REDACTED]')).length} requests`);
+    out(`  data events      ${stats.dataEvents}, lost ${stats.lostEvents} events, ${stats.handoffDroppedRecords} hand-off drops`);
     const probes = Object.entries(stats.probes).filter(([, [e]]) => e > 0).map(([n, [e, x]]) => `${n} ${e}/${x}`);
     out(`  probes (entry/exit)  ${probes.join(', ')}`);
-    return stats.dataEvents > 0 ? 0 : 1;
+    return ingress.length > 0 && ingress.length === made && egress.length === made ? 0 : 1;
   } finally {
     cleanup();
   }
