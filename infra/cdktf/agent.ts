@@ -13,7 +13,7 @@ import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import type { EbpfAgentOptions } from '../spec';
-import { renderBoundObjects, type BoundObject, type ChoiceBinding, type StringBinding } from './bindings';
+import { renderBoundObjects, type BoundObject, type ChoiceBinding, type InvalidCombination, type StringBinding } from './bindings';
 import { toProviderConfig } from './provider-shape';
 import { linkReferences } from './references';
 
@@ -47,6 +47,12 @@ export interface EbpfAgentProps extends EbpfAgentOptions {
    * (what `EbpfAgentStack` and the Terraform module use). @default none: every option is plain
    */
   readonly bindings?: EbpfAgentBindings;
+  /**
+   * Name resources by kind only (`kubernetes_daemon_set_v1.daemon_set`) instead of by construct
+   * path and hash: readable addresses for a stack or module holding one agent. Two agents in one
+   * stack with this set collide. @default false
+   */
+  readonly plainResourceNames?: boolean;
 }
 
 export class EbpfAgent extends Construct {
@@ -57,11 +63,14 @@ export class EbpfAgent extends Construct {
   readonly daemonSetName: string;
   readonly configMapName: string;
   readonly serviceAccountName: string;
+  /** Bound variable values the spec rejects together; `EbpfAgentStack` turns them into variable validations. */
+  readonly invalidCombinations: readonly InvalidCombination[];
 
   constructor(scope: Construct, id: string, props: EbpfAgentProps = {}) {
     super(scope, id);
-    const { provider, bindings, ...options } = props;
-    const bound = renderBoundObjects(options, bindings?.strings, bindings?.choices);
+    const { provider, bindings, plainResourceNames, ...options } = props;
+    const { objects: bound, invalid } = renderBoundObjects(options, bindings?.strings, bindings?.choices);
+    this.invalidCombinations = invalid;
 
     const resources: Record<string, TerraformResource> = {};
     // Objects created once (no `count`) can be referenced by name; see references.ts.
@@ -74,6 +83,8 @@ export class EbpfAgent extends Construct {
         ...(provider === undefined ? {} : { provider }),
         ...(count === undefined ? {} : { count }),
       } as never);
+      // Before any reference to the resource exists: references capture the logical id.
+      if (plainResourceNames) resource.overrideLogicalId(resourceId.replace(/-/g, '_'));
       resources[resourceId] = resource;
       names.set(object.kind, object.metadata.name);
       if (count === undefined) targets.set(object.kind, { name: object.metadata.name, reference: resource.metadata.name });

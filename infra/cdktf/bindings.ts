@@ -16,7 +16,7 @@
  * Everything the spec decides stays decided by the spec: this file never builds a field itself.
  */
 import { Fn, Token, type TerraformVariable } from 'cdktf';
-import { objectList, renderAgentObjects, type EbpfAgentOptions, type KubeObject } from '../spec';
+import { objectList, renderAgentObjects, SpecValidationError, type EbpfAgentOptions, type KubeObject } from '../spec';
 import { escapeTemplate, hclStringLiteral, mapStrings, unescapeTemplate } from './terraform-strings';
 
 type Json = unknown;
@@ -43,6 +43,18 @@ export interface BoundObject {
   readonly id: string;
   readonly object: KubeObject;
   readonly count?: number;
+}
+
+/** Variable values the spec rejects together, with its messages. */
+export interface InvalidCombination {
+  readonly when: readonly { readonly variable: TerraformVariable; readonly value: boolean }[];
+  readonly issues: readonly string[];
+}
+
+export interface BoundObjects {
+  readonly objects: readonly BoundObject[];
+  /** Combinations of choice values that fail validation: the caller must reject them in Terraform. */
+  readonly invalid: readonly InvalidCombination[];
 }
 
 /** The text stand-in for string binding `index`: a valid DNS label, image name and env value. */
@@ -132,7 +144,9 @@ function nestedText(choices: readonly ChoiceBinding[], relevant: readonly number
   if (relevant.length === 0) return hclStringLiteral(unescapeTemplate(pick(bits)));
   const [i, ...rest] = relevant;
   const branch = (b: number) => (rest.length === 0 ? nestedText(choices, rest, pick, b) : `(${nestedText(choices, rest, pick, b)})`);
-  return `${conditionText(choices[i].variable)} ? ${branch(bits | (1 << i))} : ${branch(bits)}`;
+  const [whenTrue, whenFalse] = [branch(bits | (1 << i)), branch(bits)];
+  // Equal branches come from combinations the spec rejects (see `invalid`): no need to ask.
+  return whenTrue === whenFalse ? nestedText(choices, rest, pick, bits) : `${conditionText(choices[i].variable)} ? ${whenTrue} : ${whenFalse}`;
 }
 
 function nestedValue(choices: readonly ChoiceBinding[], relevant: readonly number[], pick: Choose<unknown>, bits = 0): unknown {
@@ -150,8 +164,9 @@ function nestedValue(choices: readonly ChoiceBinding[], relevant: readonly numbe
  * that change it.
  */
 function leafValue(choices: readonly ChoiceBinding[], combos: ReadonlyMap<number, Json>, path: Path): unknown {
-  const at = (bits: number) => getPath(combos.get(bits), path);
   const bitsList = [...combos.keys()];
+  // A combination the spec rejects has no rendering; its value is never used (see `invalid`).
+  const at = (bits: number) => getPath(combos.get(bits) ?? combos.get(bitsList[0]), path);
   const base = at(bitsList[0]);
   const relevant = choices
     .map((_, i) => i)
@@ -184,14 +199,24 @@ export function renderBoundObjects(
   options: EbpfAgentOptions,
   strings: readonly StringBinding[] = [],
   choices: readonly ChoiceBinding[] = [],
-): BoundObject[] {
+): BoundObjects {
   let base = options;
   strings.forEach((s, i) => (base = setOption(base, s.option, placeholder(i))));
   const renders = new Map<number, Map<string, KubeObject>>();
+  const invalid: InvalidCombination[] = [];
   for (let bits = 0; bits < 1 << choices.length; bits++) {
     const combo = choices.reduce((o, c, i) => setOption(o, c.option, bits & (1 << i) ? c.whenTrue : c.whenFalse), base);
-    renders.set(bits, byKind(combo));
+    try {
+      renders.set(bits, byKind(combo));
+    } catch (error) {
+      if (!(error instanceof SpecValidationError)) throw error;
+      invalid.push({ when: choices.map((c, i) => ({ variable: c.variable, value: Boolean(bits & (1 << i)) })), issues: error.issues });
+    }
   }
+  if (renders.size === 0) throw new Error(`renderBoundObjects: no combination of the bound options is valid: ${invalid[0]?.issues.join('; ')}`);
+  // One token per variable: each `stringValue` call makes a new token, and references.ts finds
+  // an object's name by comparing these strings.
+  const tokens = strings.map((s) => s.variable.stringValue);
   const kinds = [...new Set([...renders.values()].flatMap((m) => [...m.keys()]))];
   const bound: BoundObject[] = [];
   for (const kind of kinds) {
@@ -199,8 +224,10 @@ export function renderBoundObjects(
       .map((_, i) => i)
       .filter((i) =>
         [...renders.keys()].some((bits) => {
+          const other = renders.get(bits ^ (1 << i));
+          if (other === undefined) return false;
           const a = renders.get(bits)!.get(kind);
-          const b = renders.get(bits ^ (1 << i))!.get(kind);
+          const b = other.get(kind);
           return (a === undefined) !== (b === undefined) || (a !== undefined && !sameStructure(a, b));
         }),
       );
@@ -224,19 +251,17 @@ export function renderBoundObjects(
       const name = split === undefined ? undefined : choices[split].variable.friendlyUniqueId;
       bound.push({
         id: form === true ? `${kebab(kind)}-when-${name!.replace(/_/g, '-')}` : kebab(kind),
-        object: substitute(object, strings),
+        object: substitute(object, strings, tokens),
         ...(split === undefined ? {} : { count: countFor(choices[split], form === true) }),
       });
     }
   }
-  return bound;
+  return { objects: bound, invalid };
 }
 
-function substitute(object: KubeObject, strings: readonly StringBinding[]): KubeObject {
+function substitute(object: KubeObject, strings: readonly StringBinding[], tokens: readonly string[]): KubeObject {
   if (strings.length === 0) return object;
-  return replaceStrings(object, (text) =>
-    strings.reduce((acc, s, i) => acc.split(placeholder(i)).join(s.variable.stringValue), text),
-  ) as KubeObject;
+  return replaceStrings(object, (text) => tokens.reduce((acc, token, i) => acc.split(placeholder(i)).join(token), text)) as KubeObject;
 }
 
 /** Like `mapStrings`, but keeps tokens (already bound leaves) as they are. */
