@@ -3,6 +3,7 @@ import { captureCommand, captureHelp } from './commands/capture';
 import { demoCommand, demoHelp } from './commands/demo';
 import { doctorCommand, doctorHelp } from './commands/doctor';
 import { parseCommand, parseHelp } from './commands/parse';
+import { renderCommand, renderHelp } from './commands/render';
 import { runCommand, runHelp } from './commands/run';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   parse: { run: parseCommand, help: parseHelp, summary: 'HTTP exchanges from two raw byte-stream files of one connection' },
   capture: { run: captureCommand, help: captureHelp, summary: 'raw byte streams of chosen processes' },
   doctor: { run: doctorCommand, help: doctorHelp, summary: 'check this machine for what socktap needs' },
+  render: { run: renderCommand, help: renderHelp, summary: 'Kubernetes manifests for kubectl, from options or a reference Helm values.yaml' },
 };
 
 function usage(): string {
