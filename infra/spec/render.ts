@@ -12,17 +12,17 @@ import { renderDaemonSet } from './daemonset';
 export function renderAgentObjects(options: EbpfAgentOptions = {}): AgentObjects {
   const r = resolveOptions(options);
   const configYaml = renderAgentConfig(r);
+  const namespace = renderNamespace(r);
+  const secret = renderSecret(r);
   const objects: AgentObjects = {
+    ...(namespace === undefined ? {} : { namespace }),
     serviceAccount: renderServiceAccount(r),
     clusterRole: renderClusterRole(r),
     clusterRoleBinding: renderClusterRoleBinding(r),
     configMap: renderConfigMap(r, configYaml),
+    ...(secret === undefined ? {} : { secret }),
     daemonSet: renderDaemonSet(r, configYaml),
   };
-  const namespace = renderNamespace(r);
-  if (namespace !== undefined) objects.namespace = namespace;
-  const secret = renderSecret(r);
-  if (secret !== undefined) objects.secret = secret;
   // A JSON round trip guarantees plain data: no undefined, no shared references between objects.
   return JSON.parse(JSON.stringify(objects)) as AgentObjects;
 }
