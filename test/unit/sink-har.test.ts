@@ -376,3 +376,33 @@ test('toMillisIso keeps milliseconds, truncating (never rounding into the next s
   assert.equal(toMillisIso('2026-11-24T20:34:47.1Z'), '2026-11-24T20:34:47.100Z');
   assert.equal(toMillisIso('2026-11-24T20:34:47Z'), '2026-11-24T20:34:47.000Z');
 });
+
+test('a write that fails halfway (disk full): that batch counted as dropped, file repaired, later batches written', async () => {
+  const { sink, file, lines } = await startedSink();
+  sink.offer(exchangeRecord({ request: { target: '/before' } }));
+  await until(() => sink.stats().sent === 1, 'first batch');
+
+  // The next write puts half its bytes on disk and then fails, as a filling disk does.
+  const handle = (sink as unknown as { file: import('node:fs/promises').FileHandle }).file;
+  const realWrite = handle.write.bind(handle) as (b: Buffer, o: number, l: number, p: number) => Promise<{ bytesWritten: number }>;
+  let failNext = true;
+  (handle as unknown as { write: typeof realWrite }).write = async (buf, offset, length, position) => {
+    if (!failNext) return realWrite(buf, offset, length, position);
+    failNext = false;
+    await realWrite(buf, offset, Math.floor(length / 2), position);
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  };
+  sink.offer(exchangeRecord({ request: { target: '/lost/0' } }));
+  sink.offer(exchangeRecord({ request: { target: '/lost/1' } }));
+  await until(() => sink.stats().dropped === 2, 'the failed batch dropped');
+  assert.deepEqual(lines, [`warn har: writing ${file} failed (ENOSPC); 2 exchanges dropped, later ones are dropped and counted until writes succeed`]);
+  const repaired = parseHar(fs.readFileSync(file, 'utf8')).log.entries.map((e) => new URL(e.request.url).pathname);
+  assert.deepEqual(repaired, ['/before']);
+
+  sink.offer(exchangeRecord({ request: { target: '/after' } }));
+  await sink.close();
+  assert.deepEqual(sink.stats(), { sent: 2, dropped: 2, queued: 0 });
+  assert.equal(lines[1], `info har: writing ${file} works again`);
+  const urls = parseHar(fs.readFileSync(file, 'utf8')).log.entries.map((e) => new URL(e.request.url).pathname);
+  assert.deepEqual(urls, ['/before', '/after']);
+});
