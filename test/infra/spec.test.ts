@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig, DEFAULT_REDACT_HEADERS } from '../../agent/config/schema';
 import {
@@ -442,6 +444,13 @@ describe('resolveOptions: validation', () => {
 
   it('renderAgentObjects throws the same error', () => {
     assert.throws(() => renderAgentObjects({ maxBodyBytes: -1 }), { name: 'SpecValidationError', code: 'SOCKTAP_SPEC' });
+  });
+});
+
+describe('version', () => {
+  it('the default image tag follows package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    assert.equal(SOCKTAP_VERSION, pkg.version);
   });
 });
 
