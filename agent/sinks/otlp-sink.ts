@@ -89,26 +89,28 @@ export class OtlpSink extends QueuedSink {
 
   protected async deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]> {
     const spans: ReadableSpan[] = [];
+    let skipped = 0;
     for (const rec of batch) {
       try {
         spans.push(exchangeSpan(rec, this.resource, this.scope));
       } catch (err) {
         // A record the span builder cannot read (a malformed ts) costs only itself, not the batch.
-        this.dropped++;
+        skipped++;
         this.log.warn(`otlp: exchange record skipped: ${describe(err)}`);
       }
     }
-    if (spans.length === 0) return [];
-    const result = await new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve));
-    if (result.code !== ExportResultCode.SUCCESS) {
-      throw result.error ?? new Error('export failed');
+    if (spans.length > 0) {
+      const result = await new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve));
+      // Rejecting makes QueuedSink count the whole batch, skipped records included, as dropped.
+      if (result.code !== ExportResultCode.SUCCESS) throw result.error ?? new Error('export failed');
+      if (this.state === 'failing') {
+        this.log.info(`otlp: collector at ${this.url} accepts spans again (${this.droppedWhileFailing} spans dropped meanwhile)`);
+      }
+      this.state = 'ok';
     }
-    // Records that failed conversion were counted above; QueuedSink counts the batch as sent.
-    this.sent -= batch.length - spans.length;
-    if (this.state === 'failing') {
-      this.log.info(`otlp: collector at ${this.url} accepts spans again (${this.droppedWhileFailing} spans dropped meanwhile)`);
-    }
-    this.state = 'ok';
+    // QueuedSink counts a resolved batch as sent; the skipped records were not.
+    this.sent -= skipped;
+    this.dropped += skipped;
     return [];
   }
 

@@ -335,11 +335,26 @@ test('a malformed timestamp costs only its own record', () =>
   withReceiver(async (rx) => {
     const { sink, lines } = sinkFor(rx);
     sink.offer(exchangeRecord({ ts: 'yesterday' }));
+    await until(() => sink.stats().dropped === 1, 'the lone bad record dropped');
+    assert.deepEqual(sink.stats(), { sent: 0, dropped: 1, queued: 0 });
+    sink.offer(exchangeRecord({ ts: 'yesterday' }));
     sink.offer(exchangeRecord());
     await rx.waitForSpans(1);
     await sink.close();
-    assert.deepEqual(sink.stats(), { sent: 1, dropped: 1, queued: 0 });
+    assert.deepEqual(sink.stats(), { sent: 1, dropped: 2, queued: 0 });
+    assert.equal(rx.requests.length, 1);
     assert.match(lines[0], /^warn otlp: exchange record skipped: timestamp must be an ISO-8601 UTC time/);
+  }));
+
+test('a batch refused by the collector counts each of its records once, skipped ones included', () =>
+  withReceiver(async (rx) => {
+    const { sink } = sinkFor(rx);
+    rx.respondWith(400);
+    sink.offer(exchangeRecord({ ts: 'yesterday' }));
+    sink.offer(exchangeRecord());
+    sink.offer(exchangeRecord());
+    await sink.close();
+    assert.deepEqual(sink.stats(), { sent: 0, dropped: 3, queued: 0 });
   }));
 
 test('hr-time: nanosecond ISO strings to HrTime and back without float rounding', () => {
