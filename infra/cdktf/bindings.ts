@@ -213,7 +213,8 @@ export function renderBoundObjects(
       invalid.push({ when: choices.map((c, i) => ({ variable: c.variable, value: Boolean(bits & (1 << i)) })), issues: error.issues });
     }
   }
-  if (renders.size === 0) throw new Error(`renderBoundObjects: no combination of the bound options is valid: ${invalid[0]?.issues.join('; ')}`);
+  // Options invalid whatever the variables say: the spec's own error, as without bindings.
+  if (renders.size === 0) throw new SpecValidationError(invalid[0].issues);
   // One token per variable: each `stringValue` call makes a new token, and references.ts finds
   // an object's name by comparing these strings.
   const tokens = strings.map((s) => s.variable.stringValue);
