@@ -64,12 +64,25 @@ export function splitHclBlocks(hcl: string): string[] {
 
 /**
  * Text compared when `terraform fmt` is not at hand: lines trimmed, spacing around `=` and
- * blank lines ignored, so only formatting can differ between two texts that compare equal.
+ * blank lines ignored, and `"${expr}"` unwrapped to `expr` as fmt does, so only formatting can
+ * differ between two texts that compare equal.
  */
 export function normalizeHcl(text: string): string {
   return text
     .split('\n')
-    .map((line) => line.trim().replace(/\s+=\s+/g, ' = '))
+    .map((line) => unwrapInterpolation(line.trim().replace(/\s+=\s+/g, ' = ')))
     .filter((line) => line !== '')
     .join('\n');
+}
+
+/** `name = "${expr}"` -> `name = expr` when the interpolation is the whole string. */
+function unwrapInterpolation(line: string): string {
+  const match = /^(.* = )"\$\{(.*)\}"$/.exec(line);
+  if (!match) return line;
+  let depth = 1;
+  for (const ch of match[2]) {
+    if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return line; // closes before the end: more than one part
+  }
+  return match[1] + match[2];
 }
