@@ -11,7 +11,9 @@ import type { EbpfAgentOptions, NamespaceOptions } from '../spec';
 type Scalar = string | number | boolean;
 
 /** `T` with each value, each list and each nested object allowed to be a `pulumi.Input`. */
-export type DeepInput<T> = T extends Scalar
+export type DeepInput<T> = unknown extends T
+  ? T // values the spec leaves open (checked by the agent's schema) stay as they are
+  : T extends Scalar
   ? pulumi.Input<T>
   : T extends readonly (infer E)[]
     ? pulumi.Input<readonly DeepInput<E>[]>
@@ -22,7 +24,7 @@ export type NamespaceArgs = {
   readonly [K in keyof Omit<NamespaceOptions, 'create'>]?: DeepInput<NonNullable<NamespaceOptions[K]>>;
 } & Pick<NamespaceOptions, 'create'>;
 
-/** The spec's `EbpfAgentOptions`, as inputs. */
+/** The spec's `EbpfAgentOptions`, as inputs; plain `EbpfAgentOptions` are valid args as they are. */
 export type EbpfAgentArgs = {
   readonly [K in keyof Omit<EbpfAgentOptions, 'namespace'>]?: DeepInput<NonNullable<EbpfAgentOptions[K]>>;
 } & {

@@ -36,7 +36,7 @@ export function plainInputs(value: unknown): unknown {
   return value;
 }
 
-export function installPulumiMocks(): Registered[] {
+export function installPulumiMocks(project = 'socktap-test'): Registered[] {
   const registered: Registered[] = [];
   void pulumi.runtime.setMocks(
     {
@@ -48,7 +48,7 @@ export function installPulumiMocks(): Registered[] {
         return args.inputs;
       },
     },
-    'socktap-test',
+    project,
     'test',
     false,
   );
