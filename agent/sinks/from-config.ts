@@ -2,6 +2,7 @@
 import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { Sink } from './sink';
+import { HarSink } from './har-sink';
 import { OtlpSink } from './otlp-sink';
 import { StdoutSink } from './stdout-sink';
 import { UdsSink } from './uds-sink';
@@ -21,6 +22,12 @@ export async function createSinks(config: AgentConfig, log: Logger): Promise<Sin
     if (exporters.otlp.enabled) {
       const otlp = exporters.otlp;
       sinks.push(new OtlpSink({ endpoint: otlp.endpoint, headers: otlp.headers, queueSize: config.uds_event_queue_size, log }));
+    }
+    if (exporters.har.enabled) {
+      // The schema guarantees a path when the HAR exporter is enabled.
+      const har = new HarSink({ path: exporters.har.path!, queueSize: config.uds_event_queue_size, log });
+      sinks.push(har);
+      await har.start();
     }
   } catch (err) {
     await Promise.all(sinks.map((s) => s.close(0)));

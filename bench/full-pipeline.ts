@@ -1,0 +1,318 @@
+/**
+ * Full-pipeline benchmark: what does socktap cost a busy server when it captures, parses and
+ * exports every exchange, as users run it?
+ *
+ * nginx (one worker) serves a small JSON file to wrk on loopback. Each round runs wrk once without
+ * the agent and once with `socktap run --pid <worker> --uds <socket> --format none` in its own
+ * process, exporting JSON lines to a discarding reader in this harness; the order alternates per
+ * round. Per run with the agent: throughput ratio, agent CPU (user + sys of the agent process,
+ * from /proc) per exchange, and loss accounting: exchanges at the sink against nginx's own request
+ * count (stub_status), with the agent's drop counters.
+ *
+ *   npm run bench:pipeline -- --rounds 5 --duration 10
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../agent/capture/native';
+import { intFlag, parseFlags, UsageError } from './lib/args';
+import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-process';
+import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { machineFacts, type MachineFacts } from './lib/machine';
+import { startNginx, type Nginx } from './lib/nginx';
+import { sleep } from './lib/procs';
+import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
+import { measureBaseline, type BaselineRun, type WrkSettings } from './lib/runs';
+import { median, summarize, sum, type Summary } from './lib/stats';
+import { runWrk, type WrkResult } from './lib/wrk';
+
+/** DESIGN.md §4. */
+const TARGET_RATIO = 0.9;
+const TARGET_CPU_US = 5;
+const GATE_CPU_US = 10;
+const SECTION = 'full-pipeline';
+const STATUS_PATH = '/nginx-status';
+
+const USAGE = `usage: npm run bench:pipeline -- [flags]      (or: node dist/bench/full-pipeline.js [flags])
+
+  --rounds N        rounds of (without agent, with agent), order alternating   [5]
+  --duration S      seconds per wrk run                                        [10]
+  --connections C   wrk connections                                            [32]
+  --threads T       wrk threads                                                [1]
+  --warmup S        seconds of warm-up, once without and once with the agent   [3]
+  --out PATH        JSON results                  [bench/results/full-pipeline.json]
+  --docs PATH       Markdown file whose full-pipeline section is rewritten [docs/benchmarks.md]`;
+
+interface Config {
+  readonly rounds: number;
+  readonly warmupS: number;
+  readonly wrk: WrkSettings;
+  readonly out: string;
+  readonly docs: string;
+}
+
+function parseConfig(argv: readonly string[]): Config | undefined {
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'out', 'docs']);
+  if (v.help) return undefined;
+  const threads = intFlag(v, 'threads', 1, 1, 256);
+  const connections = intFlag(v, 'connections', 32, 1, 100_000);
+  if (connections < threads) throw new UsageError(`--connections must be at least --threads (${threads}), got ${connections}`);
+  const root = packageRoot();
+  return {
+    rounds: intFlag(v, 'rounds', 5, 1, 1000),
+    warmupS: intFlag(v, 'warmup', 3, 0, 3600),
+    wrk: { threads, connections, durationS: intFlag(v, 'duration', 10, 1, 3600) },
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/full-pipeline.json'),
+    docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
+  };
+}
+
+function rerunCommand(c: Config): string {
+  return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS}`;
+}
+
+interface AgentRun {
+  readonly wrk: WrkResult;
+  /** Requests nginx served during the run (stub_status delta, the status request excluded). */
+  readonly served: number;
+  /** Exchange records that reached the discarding reader, and those for the benchmark URL. */
+  readonly atSink: number;
+  readonly atSinkForUrl: number;
+  /** served - atSinkForUrl: exchanges that never arrived. */
+  readonly missing: number;
+  readonly agentCpuUs: number;
+  readonly agentCpuUsPerExchange: number;
+  readonly agentCoreShare: number;
+  readonly agentRssMiB: number;
+  readonly nginxCpuUsPerRequest: number;
+  readonly machineBusy: number;
+  /** The agent's final stats line. */
+  readonly stats: Record<string, number>;
+}
+
+async function measureAgent(nginx: Nginx, w: WrkSettings): Promise<AgentRun> {
+  const statusUrl = `http://127.0.0.1:${nginx.port}${STATUS_PATH}`;
+  const socket = path.join(os.tmpdir(), `socktap-bench-${process.pid}.sock`);
+  const reader = await startLineCounter(socket, `"target":"/${nginx.fileName}"`);
+  // Read before the agent starts and after it stopped: the status requests are never captured.
+  const before = await nginxRequests(statusUrl);
+  const agent = await startAgentProcess(['--pid', String(nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h']);
+  try {
+    const sys0 = systemCpu();
+    const ngx0 = processCpuUs(nginx.workerPid);
+    const cpu0 = processCpuUs(agent.proc.pid);
+    const t0 = performance.now();
+    const { result } = await runWrk({ url: nginx.url, ...w });
+    const runUs = (performance.now() - t0) * 1e3;
+    const ngx1 = processCpuUs(nginx.workerPid);
+    const sys1 = systemCpu();
+    // The agent finishes what the kernel and its queues still hold: wait for the sink to go quiet,
+    // and count that CPU too (it is part of the cost of these exchanges).
+    for (let last = -1, quiet = 0; quiet < 3; await sleep(100)) {
+      quiet = reader.lines() === last ? quiet + 1 : 0;
+      last = reader.lines();
+    }
+    const cpu1 = processCpuUs(agent.proc.pid);
+    const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
+    const stats = await agent.stop();
+    const after = await nginxRequests(statusUrl);
+    const served = after - before - 1;
+    const atSinkForUrl = reader.matching();
+    return {
+      wrk: result,
+      served,
+      atSink: reader.lines(),
+      atSinkForUrl,
+      missing: served - atSinkForUrl,
+      agentCpuUs: cpu1 - cpu0,
+      agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, atSinkForUrl),
+      agentCoreShare: (cpu1 - cpu0) / runUs,
+      agentRssMiB: rssMiB,
+      nginxCpuUsPerRequest: (ngx1 - ngx0) / Math.max(1, result.requests),
+      machineBusy: busyFraction(sys0, sys1),
+      stats,
+    };
+  } finally {
+    await agent.proc.kill('SIGKILL');
+    await reader.close();
+  }
+}
+
+interface Round {
+  readonly round: number;
+  readonly order: 'without-first' | 'with-first';
+  readonly without: BaselineRun;
+  readonly with: AgentRun;
+  readonly ratio: number;
+}
+
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const fix = (x: number, d = 2) => x.toFixed(d);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+async function runRound(i: number, c: Config, nginx: Nginx): Promise<Round> {
+  const withFirst = i % 2 === 1;
+  let without: BaselineRun | undefined;
+  let withAgent: AgentRun | undefined;
+  for (const kind of withFirst ? ['with', 'without'] : ['without', 'with']) {
+    await sleep(500);
+    if (kind === 'without') {
+      without = await measureBaseline(nginx, c.wrk);
+      console.log(`round ${i + 1}/${c.rounds}  without  ${int(without.wrk.requestsPerSec)} req/s`);
+    } else {
+      const a = (withAgent = await measureAgent(nginx, c.wrk));
+      console.log(
+        `round ${i + 1}/${c.rounds}  with     ${int(a.wrk.requestsPerSec)} req/s  served ${a.served}  at sink ${a.atSinkForUrl}  ` +
+          `missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  lost ${a.stats.EventLost}`,
+      );
+    }
+  }
+  return { round: i + 1, order: withFirst ? 'with-first' : 'without-first', without: without!, with: withAgent!, ratio: withAgent!.wrk.requestsPerSec / without!.wrk.requestsPerSec };
+}
+
+function summarizeRounds(rounds: readonly Round[]) {
+  const w = rounds.map((r) => r.with);
+  const stat = (name: string) => sum(w.map((a) => a.stats[name] ?? 0));
+  return {
+    targetRatio: TARGET_RATIO,
+    targetCpuUsPerExchange: TARGET_CPU_US,
+    gateCpuUsPerExchange: GATE_CPU_US,
+    ratio: summarize(rounds.map((r) => r.ratio)),
+    requestsPerSecWithout: summarize(rounds.map((r) => r.without.wrk.requestsPerSec)),
+    requestsPerSecWith: summarize(w.map((a) => a.wrk.requestsPerSec)),
+    agentCpuUsPerExchange: summarize(w.map((a) => a.agentCpuUsPerExchange)),
+    agentCoreShare: summarize(w.map((a) => a.agentCoreShare)),
+    agentRssMiB: summarize(w.map((a) => a.agentRssMiB)),
+    nginxCpuUsPerRequestWithout: median(rounds.map((r) => r.without.nginxCpuUsPerRequest)),
+    nginxCpuUsPerRequestWith: median(w.map((a) => a.nginxCpuUsPerRequest)),
+    machineBusyWith: median(w.map((a) => a.machineBusy)),
+    served: sum(w.map((a) => a.served)),
+    atSink: sum(w.map((a) => a.atSinkForUrl)),
+    missing: sum(w.map((a) => a.missing)),
+    counters: {
+      TotalRequestsParsed: stat('TotalRequestsParsed'),
+      TotalRequestsSent: stat('TotalRequestsSent'),
+      EventLost: stat('EventLost'),
+      ReqParsingErrors: stat('ReqParsingErrors'),
+      ResParsingErrors: stat('ResParsingErrors'),
+      TotalEventsDroppedAtEventQueueLimit: stat('TotalEventsDroppedAtEventQueueLimit'),
+      TotalEventsDroppedAtParsing: stat('TotalEventsDroppedAtParsing'),
+    },
+  };
+}
+
+type Results = ReturnType<typeof summarizeRounds>;
+
+const roundHeader = ['round', 'order', 'req/s without', 'req/s with', 'ratio', 'served', 'at sink', 'missing', 'agent µs/exchange', 'agent core', 'EventLost'];
+
+function roundRows(rounds: readonly Round[]): string[][] {
+  return rounds.map((r) => [
+    String(r.round),
+    r.order === 'with-first' ? 'with first' : 'without first',
+    int(r.without.wrk.requestsPerSec),
+    int(r.with.wrk.requestsPerSec),
+    fix(r.ratio, 3),
+    int(r.with.served),
+    int(r.with.atSinkForUrl),
+    int(r.with.missing),
+    fix(r.with.agentCpuUsPerExchange),
+    pct(r.with.agentCoreShare),
+    String(r.with.stats.EventLost ?? 0),
+  ]);
+}
+
+function summaryRows(s: Results): string[][] {
+  const row = (name: string, x: Summary, f: (v: number) => string) => [name, f(x.min), f(x.median), f(x.max)];
+  return [
+    row('throughput ratio (with / without)', s.ratio, (v) => `${fix(v, 3)}x`),
+    row('req/s without agent', s.requestsPerSecWithout, int),
+    row('req/s with agent', s.requestsPerSecWith, int),
+    row('agent CPU µs / exchange', s.agentCpuUsPerExchange, (v) => fix(v)),
+    row('agent CPU, share of one core', s.agentCoreShare, pct),
+    row('agent RSS, MiB', s.agentRssMiB, (v) => fix(v, 0)),
+  ];
+}
+
+function verdicts(s: Results): string[] {
+  const r = s.ratio.median;
+  const cpu = s.agentCpuUsPerExchange.median;
+  return [
+    r >= TARGET_RATIO ? `throughput ratio ${fix(r, 3)}x meets the ${TARGET_RATIO}x target` : `throughput ratio ${fix(r, 3)}x misses the ${TARGET_RATIO}x target by ${fix((TARGET_RATIO - r) * 100, 1)} points`,
+    cpu <= TARGET_CPU_US
+      ? `agent CPU ${fix(cpu)} µs/exchange meets the ${TARGET_CPU_US} µs target`
+      : `agent CPU ${fix(cpu)} µs/exchange misses the ${TARGET_CPU_US} µs target${cpu <= GATE_CPU_US ? ` (within the ${GATE_CPU_US} µs gate)` : ` and the ${GATE_CPU_US} µs gate`}`,
+    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink`,
+  ];
+}
+
+function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results): string {
+  const k = s.counters;
+  return `## Full pipeline (capture + parse + unix-socket export)
+
+nginx (1 worker, access log off) serves a ${nginx.bodyBytes}-byte JSON file to
+\`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
+without the agent and once with \`socktap run --pid <worker> --uds <socket> --format none\` in its own process,
+exporting every exchange as a JSON line to a reader in the harness that counts and discards them; the order
+alternates per round. Agent CPU is the agent process's user + system time (from /proc, all threads) over the
+wrk run and until the sink went quiet, divided by the exchanges that reached the sink. Loss accounting compares
+the exchanges at the sink with nginx's own request count (\`stub_status\`).
+Targets (DESIGN.md §4): ratio >= ${TARGET_RATIO}x, agent CPU <= ${TARGET_CPU_US} µs per exchange (gate ${GATE_CPU_US} µs), no exchange lost.
+
+**Result:** ${verdicts(s).join('; ')}.
+
+${markdownTable(['measure', 'min', 'median', 'max'], summaryRows(s))}
+
+Per round:
+
+${markdownTable(roundHeader, roundRows(rounds))}
+
+Agent counters summed over the runs: TotalRequestsParsed ${int(k.TotalRequestsParsed)}, TotalRequestsSent ${int(k.TotalRequestsSent)},
+EventLost ${k.EventLost}, ReqParsingErrors ${k.ReqParsingErrors}, ResParsingErrors ${k.ResParsingErrors},
+TotalEventsDroppedAtEventQueueLimit ${k.TotalEventsDroppedAtEventQueueLimit}, TotalEventsDroppedAtParsing ${k.TotalEventsDroppedAtParsing}.
+nginx worker CPU per request (medians): ${fix(s.nginxCpuUsPerRequestWithout)} µs without, ${fix(s.nginxCpuUsPerRequestWith)} µs with the agent.
+Machine busy with the agent: ${pct(s.machineBusyWith)} of all ${m.nproc} CPUs.
+
+Machine: kernel \`${m.kernel}\`, ${m.cpuModel}, nproc ${m.nproc}, ${m.memGiB} GiB, node ${m.node}, ${m.nginx}, ${m.wrk}; run ${m.date}.
+
+Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`).`;
+}
+
+async function main(): Promise<void> {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+  const c = parseConfig(process.argv.slice(2));
+  if (!c) {
+    console.log(USAGE);
+    return;
+  }
+  const machine = machineFacts();
+  const nginx = await startNginx({ serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  try {
+    console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes)`);
+    if (c.warmupS > 0) {
+      const warm = { ...c.wrk, durationS: c.warmupS };
+      await measureBaseline(nginx, warm);
+      await measureAgent(nginx, warm);
+      console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the agent)`);
+    }
+    const rounds: Round[] = [];
+    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, c, nginx));
+    const s = summarizeRounds(rounds);
+    console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
+    console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
+    console.log(`\n${verdicts(s).join('\n')}`);
+    writeJson(c.out, { benchmark: SECTION, command: rerunCommand(c), machine, config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, bodyBytes: nginx.bodyBytes }, summary: s, rounds });
+    writeSection(c.docs, '# socktap benchmarks\n\nGenerated by the scripts in `bench/`; each section is rewritten by its own benchmark.', SECTION, markdown(c, machine, nginx, rounds, s));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+  } finally {
+    await nginx.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});
