@@ -21,8 +21,16 @@ export class MonotonicClock {
   /** RFC 3339 with ns precision, as in the exchange record: 2026-11-24T20:34:47.123456789Z. */
   toIso(monoNs: bigint): string {
     const wall = this.toWallNs(monoNs);
-    const ms = Number(wall / 1_000_000n);
-    const frac = (wall % 1_000_000_000n).toString().padStart(9, '0');
-    return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+    const sec = wall / 1_000_000_000n;
+    // Records arrive in bursts within the same second: format the date part once per second.
+    if (sec !== this.isoSec) {
+      this.isoSec = sec;
+      this.isoPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    }
+    const frac = (wall - sec * 1_000_000_000n).toString().padStart(9, '0');
+    return `${this.isoPrefix}.${frac}Z`;
   }
+
+  private isoSec = -1n;
+  private isoPrefix = '';
 }

@@ -1,0 +1,75 @@
+/**
+ * The hand-written JSON line is byte for byte what JSON.stringify gives for the record with its
+ * keys in DESIGN.md §3 order, for random records (any strings: quotes, control characters,
+ * unicode), with and without a response, incomplete, decoded content.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { toJsonLine } from '../../agent/pipeline/record-json';
+import type { ExchangeRecord, RequestRecord, ResponseRecord } from '../../agent/pipeline/record';
+
+/** The reference: a fresh object in the contract's key order, serialized by JSON.stringify. */
+function reference(rec: ExchangeRecord): string {
+  const msg = (r: RequestRecord | ResponseRecord, head: Record<string, unknown>) => {
+    const o: Record<string, unknown> = { ...head, version: r.version, headers: r.headers, body: r.body, body_encoding: r.body_encoding, body_size: r.body_size, body_truncated: r.body_truncated };
+    if (r.content_decoded) o.content_decoded = true;
+    return o;
+  };
+  const p = rec.process;
+  const c = rec.connection;
+  const o: Record<string, unknown> = {
+    ts: rec.ts,
+    duration_ns: rec.duration_ns,
+    direction: rec.direction,
+    tls: rec.tls,
+    process: { pid: p.pid, comm: p.comm, container_id: p.container_id, pod: p.pod, namespace: p.namespace, service: p.service },
+    connection: { id: c.id, local: { ip: c.local.ip, port: c.local.port }, remote: { ip: c.remote.ip, port: c.remote.port } },
+    request: msg(rec.request, { method: rec.request.method, target: rec.request.target }),
+    response: rec.response && msg(rec.response, { status: rec.response.status, reason: rec.response.reason }),
+  };
+  if (rec.incomplete !== undefined) o.incomplete = rec.incomplete;
+  return JSON.stringify(o);
+}
+
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+const headers = fc.array(fc.tuple(text, text), { maxLength: 6 });
+const message = fc.record({
+  version: fc.constantFrom('1.0', '1.1'),
+  headers,
+  body: text,
+  body_encoding: fc.constantFrom('utf8' as const, 'base64' as const),
+  body_size: fc.nat(),
+  body_truncated: fc.boolean(),
+  content_decoded: fc.option(fc.constant(true as const), { nil: undefined }),
+});
+const nullableText = fc.option(text, { nil: null });
+const endpoint = fc.record({ ip: text, port: fc.integer({ min: 0, max: 65535 }) });
+const record: fc.Arbitrary<ExchangeRecord> = fc
+  .record({
+    ts: text,
+    duration_ns: fc.nat(),
+    direction: fc.constantFrom('ingress' as const, 'egress' as const),
+    tls: fc.boolean(),
+    process: fc.record({ pid: fc.nat(), comm: text, container_id: nullableText, pod: nullableText, namespace: nullableText, service: nullableText }),
+    connection: fc.record({ id: text, local: endpoint, remote: endpoint }),
+    request: fc.tuple(message, text, text).map(([m, method, target]) => ({ method, target, ...m })),
+    response: fc.option(fc.tuple(message, fc.integer({ min: 100, max: 599 }), text).map(([m, status, reason]) => ({ status, reason, ...m })), { nil: null }),
+    incomplete: fc.option(fc.constantFrom('closed' as const, 'timeout' as const), { nil: undefined }),
+  })
+  .map((r) => {
+    // Optional keys are absent, not undefined, in real records.
+    const out = { ...r } as ExchangeRecord;
+    if (out.incomplete === undefined) delete out.incomplete;
+    for (const m of [out.request, out.response]) if (m && m.content_decoded === undefined) delete m.content_decoded;
+    return out;
+  });
+
+test('toJsonLine equals JSON.stringify of the record in contract key order', () => {
+  fc.assert(
+    fc.property(record, (r) => {
+      assert.equal(toJsonLine(r), reference(r));
+    }),
+    { numRuns: 2000 },
+  );
+});
