@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The benchmark command (`npm run bench -- [flags]`): set-up, build, then the raw-capture harness.
-# The harness loads BPF programs (root or the BPF capabilities; it says what is missing) and runs
-# nginx and wrk. Flags go to bench/raw-capture.ts (`npm run bench -- --help`); paths in flags are
-# relative to the repository root, where lib.sh puts us.
+# The benchmark commands: set-up, build, then one harness.
+#   npm run bench -- [flags]            raw capture (bench/raw-capture.ts): the capture engine alone
+#   npm run bench:pipeline -- [flags]   full pipeline (bench/full-pipeline.ts): socktap run -> unix socket
+# The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
+# nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
+# root, where lib.sh puts us.
 source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
 bash scripts/build.sh
 
+if [ "${1:-}" = "pipeline" ]; then
+  shift
+  log "full-pipeline benchmark"
+  exec node dist/bench/full-pipeline.js "$@"
+fi
 log "raw-capture benchmark"
 exec node dist/bench/raw-capture.js "$@"
