@@ -100,33 +100,22 @@ export class RecordBuilder {
   // Built field by field in the record's key order (no spreads: they are slow on the hot path,
   // and the JSON line then needs no reordering).
   private request(m: HttpExchange['request']): RequestRecord {
-    const body = this.body(m.body, m.bodyTruncated);
-    const out: RequestRecord = {
-      method: m.method,
-      target: m.target,
-      version: m.version,
-      headers: this.headers(m.headers),
-      body: body.text,
-      body_encoding: body.encoding,
-      body_size: m.bodySize,
-      body_truncated: m.bodyTruncated,
-    };
-    if (m.contentDecoded) out.content_decoded = true;
-    return out;
+    return this.message({ method: m.method, target: m.target }, m);
   }
 
   private response(m: NonNullable<HttpExchange['response']>): ResponseRecord {
+    return this.message({ status: m.status, reason: m.reason }, m);
+  }
+
+  private message<H extends object>(head: H, m: HttpExchange['request'] | NonNullable<HttpExchange['response']>): H & MessageRecord {
     const body = this.body(m.body, m.bodyTruncated);
-    const out: ResponseRecord = {
-      status: m.status,
-      reason: m.reason,
-      version: m.version,
-      headers: this.headers(m.headers),
-      body: body.text,
-      body_encoding: body.encoding,
-      body_size: m.bodySize,
-      body_truncated: m.bodyTruncated,
-    };
+    const out = head as H & MessageRecord;
+    out.version = m.version;
+    out.headers = this.headers(m.headers);
+    out.body = body.text;
+    out.body_encoding = body.encoding;
+    out.body_size = m.bodySize;
+    out.body_truncated = m.bodyTruncated;
     if (m.contentDecoded) out.content_decoded = true;
     return out;
   }

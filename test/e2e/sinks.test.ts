@@ -42,7 +42,7 @@ test('one exchange reaches the unix socket, OTLP, HAR and /metrics', async (t) =
   const metricsPort = await freePort();
   const agent = start(process.execPath, [
     bin, 'run', '--pid', String(server.proc.pid), '--format', 'none', '--uds', sock, '--otlp', otlp.url,
-    '--har', harFile, '--metrics-addr', `127.0.0.1:${metricsPort}`, '--duration', '4',
+    '--har', harFile, '--metrics-addr', `127.0.0.1:${metricsPort}`, '--duration', '4', '--stats-interval', '1s',
   ]);
   t.after(() => agent.kill('SIGKILL'));
   const deadline = Date.now() + 15000;
@@ -92,5 +92,9 @@ test('one exchange reaches the unix socket, OTLP, HAR and /metrics', async (t) =
 
   assert.match(metrics, /^socktap_requests_parsed_total 1$/m);
   assert.match(metrics, /^socktap_sink_sent_total\{sink="uds"\} 1$/m);
+  // Every second while running, and once more at the end; each followed by its probe line.
+  const statsLines = agent.stderr().split('\n').filter((l) => l.includes('msg="stats {'));
+  assert.ok(statsLines.length >= 3, agent.stderr());
+  assert.equal(agent.stderr().split('\n').filter((l) => l.includes('msg="probe stat {')).length, statsLines.length);
   assert.match(agent.stderr(), /msg="stats \{\\"ControlEventReceived\\":2,\\"DataEventReceived\\":\d+,\\"TotalRequestsParsed\\":1,\\"ReqParsingErrors\\":0,\\"ResParsingErrors\\":0,\\"EventLost\\":0,\\"TotalRequestsSent\\":3,/);
 });

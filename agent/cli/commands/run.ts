@@ -144,6 +144,14 @@ export function flagOfKey(path: readonly PropertyKey[]): string | undefined {
  */
 export function selection(config: AgentConfig, all: boolean): { targets: Targets; ports: number[] } {
   const { pids, comms, ports } = config.targets;
+  if (config.k8s_enabled) {
+    // The DaemonSet's config sets it; choosing pods by the mirroring rules is not built yet.
+    throw new SocktapError(
+      'SOCKTAP_CONFIG',
+      'k8s_enabled: true asks for Kubernetes mode (pods chosen by the mirroring rules), which this version of socktap does not have yet; ' +
+        'set k8s_enabled: false and choose processes with --pid, --comm, --port or --all (or targets: in the config file)',
+    );
+  }
   const processSelectors = pids.length + comms.length;
   if (!all && processSelectors === 0 && ports.length === 0) {
     throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID, --comm NAME, --port PORT or --all (or targets: in the config file)');
