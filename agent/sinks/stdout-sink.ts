@@ -4,10 +4,9 @@
  */
 import type { Writable } from 'node:stream';
 import type { ExchangeRecord } from '../pipeline/record';
-import { toJsonLine } from '../pipeline/record-json';
 import { prettyLine } from './pretty-line';
 import { QueuedSink, type SinkLog } from './sink';
-import { linesOf, writeText } from './write-lines';
+import { LineEncoder, writeChunk } from './write-lines';
 
 export interface StdoutSinkOptions {
   format: 'jsonl' | 'pretty';
@@ -20,13 +19,13 @@ export interface StdoutSinkOptions {
 export class StdoutSink extends QueuedSink {
   readonly name = 'stdout';
   private readonly stream: Writable;
-  private readonly format: (r: ExchangeRecord) => string;
+  private readonly lines: LineEncoder;
   private failed = false;
 
   constructor(private readonly options: StdoutSinkOptions) {
     super({ queueSize: options.queueSize });
     this.stream = options.stream ?? process.stdout;
-    this.format = options.format === 'jsonl' ? toJsonLine : prettyLine;
+    this.lines = new LineEncoder(options.format === 'jsonl' ? undefined : prettyLine);
     // A closed pipe (`socktap run | head`) must not kill the agent with EPIPE.
     this.stream.on('error', () => (this.failed = true));
   }
@@ -36,7 +35,7 @@ export class StdoutSink extends QueuedSink {
   }
 
   protected async deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]> {
-    await writeText(this.stream, linesOf(batch, this.format));
+    await writeChunk(this.stream, this.lines.encode(batch));
     return [];
   }
 

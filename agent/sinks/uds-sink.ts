@@ -16,7 +16,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import type { ExchangeRecord } from '../pipeline/record';
 import { Backoff } from './backoff';
 import { QueuedSink, type SinkLog } from './sink';
-import { linesOf, writeText } from './write-lines';
+import { LineEncoder, writeChunk } from './write-lines';
 
 export interface UdsSinkOptions {
   /** The socket path (`unix_domain_socket_addr`). */
@@ -33,6 +33,7 @@ export interface UdsSinkOptions {
 export class UdsSink extends QueuedSink {
   readonly name = 'uds';
   private readonly backoff: Backoff;
+  private readonly lines = new LineEncoder();
   private closed = false;
   // connect mode
   private socket: Socket | undefined;
@@ -58,13 +59,13 @@ export class UdsSink extends QueuedSink {
   }
 
   protected async deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]> {
-    const text = linesOf(batch);
+    const chunk = this.lines.encode(batch);
     if (!this.options.listen) {
-      await writeText(this.socket!, text);
+      await writeChunk(this.socket!, chunk);
       return [];
     }
     // Every consumer gets the batch; it counts as sent when at least one took it.
-    const results = await Promise.allSettled([...this.consumers].map((c) => writeText(c, text)));
+    const results = await Promise.allSettled([...this.consumers].map((c) => writeChunk(c, chunk)));
     if (results.some((r) => r.status === 'fulfilled')) return [];
     throw (results[0] as PromiseRejectedResult | undefined)?.reason ?? new Error('no consumer connected');
   }

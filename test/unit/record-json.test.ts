@@ -73,3 +73,16 @@ test('toJsonLine equals JSON.stringify of the record in contract key order', () 
     { numRuns: 2000 },
   );
 });
+
+test('escapes and encodings: quotes, backslash, controls, DEL, BMP, astral, lone surrogates', () => {
+  const tricky = ['"\\/', '\b\f\n\r\t\u0000\u001f\u007f', 'é€😀', '\ud800', 'x\udc00y', '\udbff\udfff', '\ud83d', '\ud83d\ude00\ud83d'];
+  for (const s of tricky) {
+    const rec = JSON.parse(JSON.stringify(baseRecord)) as ExchangeRecord;
+    rec.request.target = s;
+    rec.request.headers = [[s, s]];
+    rec.process.comm = s;
+    assert.equal(toJsonLine(rec), reference(rec), JSON.stringify(s));
+  }
+});
+
+const baseRecord: ExchangeRecord = fc.sample(record, { seed: 42, numRuns: 1 })[0]!;
