@@ -60,6 +60,8 @@ export interface ConnectionInfo {
 
 export const REDACTED = '[REDACTED]';
 
+const MAX_PREFILTER_LENGTH = 64;
+
 const NO_BODY = Object.freeze({ text: '', encoding: 'utf8' as const });
 
 export class RecordBuilder {
@@ -72,7 +74,14 @@ export class RecordBuilder {
     redactHeaders: readonly string[],
   ) {
     this.redact = new Set(redactHeaders.map((h) => h.toLowerCase()));
+    // Letters map to the same bit in either case (& 31), so the prefilter is case-insensitive.
+    for (const h of this.redact) {
+      if (h.length < MAX_PREFILTER_LENGTH) this.lengthLetter[h.length]! |= 1 << (h.charCodeAt(0) & 31);
+    }
   }
+
+  /** By name length: a bit per possible first letter of a redacted name of that length. */
+  private readonly lengthLetter = new Uint32Array(MAX_PREFILTER_LENGTH);
 
   build(ex: HttpExchange, conn: ConnectionInfo): ExchangeRecord {
     const { request: req, response: res } = ex;
@@ -129,18 +138,15 @@ export class RecordBuilder {
     return out;
   }
 
-  /** Header names repeat endlessly: remember each spelling's answer instead of lower-casing it every time. */
-  private readonly redactedByName = new Map<string, boolean>();
-
+  /**
+   * Most header names cannot be redacted ones by their length and first letter alone: that
+   * check needs no string hashing or lower-casing (each name is a fresh string cut from the
+   * wire, so a map lookup would hash it every time).
+   */
   private isRedacted(name: string): boolean {
-    let yes = this.redactedByName.get(name);
-    if (yes === undefined) {
-      yes = this.redact.has(name.toLowerCase());
-      // Bounded: names are attacker-chosen on the wire.
-      if (this.redactedByName.size >= 4096) this.redactedByName.clear();
-      this.redactedByName.set(name, yes);
-    }
-    return yes;
+    const n = name.length;
+    if (n < MAX_PREFILTER_LENGTH && (this.lengthLetter[n]! & (1 << (name.charCodeAt(0) & 31))) === 0) return false;
+    return this.redact.has(name.toLowerCase());
   }
 
   /**
