@@ -28,8 +28,11 @@ export function statCounters({ tracer, assembler, sinks }: PipelineSnapshot): St
     EventLost: tracer.lostEvents,
     /** Records delivered, summed over the enabled sinks (one per record per sink). */
     TotalRequestsSent: sent,
-    /** Batches of events the reader thread could not hand to JavaScript (its queue was full). */
-    TotalEventsDroppedAtEventQueueLimit: tracer.handoffDroppedRecords,
+    /**
+     * Dropped at a full queue, wherever: events the reader thread could not hand to JavaScript,
+     * plus exchange records a sink gave up (its queue full, or delivery failed). Per sink on /metrics.
+     */
+    TotalEventsDroppedAtEventQueueLimit: tracer.handoffDroppedRecords + sinkDrops(sinks),
     /** Data events of connections the parser never saw open (or already closed). */
     TotalEventsDroppedAtParsing: assembler.orphanEvents,
   };

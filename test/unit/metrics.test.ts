@@ -48,6 +48,8 @@ test('/metrics reads the counters at scrape time; health endpoints answer', asyn
   assert.match(text, /^socktap_control_event_received_total 9$/m);
   assert.match(text, /^socktap_requests_sent_total 13$/m);
   assert.match(text, /^socktap_events_dropped_at_parsing_total 6$/m);
+  // Queue-limit drops: the reader hand-off (2) and the sinks (1).
+  assert.match(text, /^socktap_events_dropped_at_event_queue_limit_total 3$/m);
   assert.match(text, /^socktap_probe_entries_total\{probe="read"\} 10$/m);
   assert.match(text, /^socktap_probe_exits_total\{probe="read"\} 9$/m);
   assert.match(text, /^socktap_sink_dropped_total\{sink="uds"\} 1$/m);
