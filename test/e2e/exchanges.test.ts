@@ -5,8 +5,9 @@
  * reason, headers (order, case, values, redaction), body, body_size, body_encoding, truncation,
  * direction and ports. With `--mode all` each exchange appears twice, once per side.
  *
- * Each test starts its own servers on their own ports and selects by those ports (or by its own
- * pids), so another BPF test running on this machine cannot add records here. The agent is
+ * Each test starts its own servers on their own ports and selects by its own pids (clients are
+ * started gated, so their pids are known before they open a socket) and by those ports: another
+ * BPF test or benchmark running on this machine adds neither records nor ring-buffer load here. The agent is
  * stopped with SIGINT, and the one stats line it prints then must agree with the records.
  */
 import { test, type TestContext } from 'node:test';
@@ -180,12 +181,14 @@ function redacted(h: Headers): Headers {
 
 interface Expected {
   request: RequestRecord;
-  response: ResponseRecord;
+  response: ResponseRecord | null;
   /** The client process (egress side); null when only the server side is captured. */
   clientPid: number | null;
   clientComm: string;
   /** The client's port as the server saw it, when known (the Node fixture logs it). */
   remotePort?: number;
+  /** The exchange did not finish: the record says so. */
+  incomplete?: 'closed' | 'timeout';
 }
 
 function req(method: string, target: string, headers: Headers, b: Body = body('')): RequestRecord {
@@ -212,15 +215,17 @@ function assertExchanges(
   const ingress = records.filter((r) => r.direction === 'ingress').sort(byTs);
   const egress = records.filter((r) => r.direction === 'egress').sort(byTs);
   const list = (rs: ExchangeRecord[]) => rs.map((r) => `${r.request.method} ${r.request.target} -> ${r.response?.status}`);
-  const want = expected.map((e) => `${e.request.method} ${e.request.target} -> ${e.response.status}`);
+  const want = expected.map((e) => `${e.request.method} ${e.request.target} -> ${e.response?.status}`);
   assert.deepEqual(list(ingress), want, 'ingress records: each exchange exactly once, in order');
-  assert.deepEqual(list(egress), expected.filter((e) => e.clientPid !== null).map((e) => `${e.request.method} ${e.request.target} -> ${e.response.status}`), 'egress records: each exchange exactly once, in order');
+  assert.deepEqual(list(egress), expected.filter((e) => e.clientPid !== null).map((e) => `${e.request.method} ${e.request.target} -> ${e.response?.status}`), 'egress records: each exchange exactly once, in order');
   const out: Array<[ExchangeRecord, ExchangeRecord | undefined]> = [];
   let j = 0;
   expected.forEach((e, i) => {
     const what = `exchange ${i} (${want[i]})`;
     const s = ingress[i];
-    assert.deepEqual(Object.keys(s), RECORD_KEYS, `${what}: ingress record keys (complete, not incomplete)`);
+    const keys = e.incomplete ? [...RECORD_KEYS, 'incomplete'] : RECORD_KEYS;
+    assert.deepEqual(Object.keys(s), keys, `${what}: ingress record keys`);
+    assert.equal(s.incomplete, e.incomplete, `${what}: ingress incomplete`);
     assert.equal(s.tls, false);
     assert.ok(s.duration_ns > 0, `${what}: duration`);
     assert.deepEqual(s.process, { pid: server.pid, comm: server.comm, container_id: null, pod: null, namespace: null, service: null }, `${what}: server process`);
@@ -235,7 +240,8 @@ function assertExchanges(
       return;
     }
     const c = egress[j++];
-    assert.deepEqual(Object.keys(c), RECORD_KEYS, `${what}: egress record keys`);
+    assert.deepEqual(Object.keys(c), keys, `${what}: egress record keys`);
+    assert.equal(c.incomplete, e.incomplete, `${what}: egress incomplete`);
     assert.deepEqual(c.process, { pid: e.clientPid, comm: e.clientComm, container_id: null, pod: null, namespace: null, service: null }, `${what}: client process`);
     assert.deepEqual(c.connection.remote, { ip: '127.0.0.1', port: server.port }, `${what}: client remote endpoint`);
     assert.deepEqual(c.connection.local, s.connection.remote, `${what}: client local endpoint = server remote endpoint`);
@@ -288,21 +294,34 @@ interface CurlResult {
   out: Buffer;
 }
 
-/** curl ARGS URL... with -D and -o into a temp dir; stdin gets `input` (written in pieces) when given. */
-async function curl(args: string[], input?: string[]): Promise<CurlResult> {
+/**
+ * curl ARGS URL... with -D and -o into a temp dir, started gated (`sh -c 'read x; exec curl'`): its
+ * pid is known, and can be targeted, before it opens a socket. `run` lets it go and writes stdin
+ * `input` in pieces.
+ */
+function gatedCurl(args: string[], input?: string[]): { pid: number; run(): Promise<CurlResult> } {
   const tmp = tempDir('socktap-curl-');
   const headsFile = path.join(tmp, 'heads');
   const outFile = path.join(tmp, 'out');
-  const p = start('curl', ['-s', '-S', '-D', headsFile, '-o', outFile, ...args]);
-  if (input) {
-    for (const piece of input) {
-      p.child.stdin!.write(piece);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  p.child.stdin!.end();
-  assert.equal(await p.exited, 0, `curl ${args.join(' ')}: ${p.stderr()}`);
-  return { pid: p.pid, heads: curlHeads(headsFile), out: fs.existsSync(outFile) ? fs.readFileSync(outFile) : Buffer.alloc(0) };
+  const p = start('sh', ['-c', 'read x; exec "$@"', 'sh', 'curl', '-s', '-S', '-D', headsFile, '-o', outFile, ...args]);
+  return {
+    pid: p.pid,
+    async run() {
+      p.child.stdin!.write('go\n');
+      for (const piece of input ?? []) {
+        await new Promise((r) => setTimeout(r, 50));
+        p.child.stdin!.write(piece);
+      }
+      p.child.stdin!.end();
+      assert.equal(await p.exited, 0, `curl ${args.join(' ')}: ${p.stderr()}`);
+      return { pid: p.pid, heads: curlHeads(headsFile), out: fs.existsSync(outFile) ? fs.readFileSync(outFile) : Buffer.alloc(0) };
+    },
+  };
+}
+
+/** curl, ungated: for tests that capture the server side only. */
+function curl(args: string[]): Promise<CurlResult> {
+  return gatedCurl(args).run();
 }
 
 /** The request heads curl sends: Host, User-Agent, Accept, then `extra` in order. */
@@ -313,27 +332,37 @@ async function curlHeaders(port: number, ...extra: Headers): Promise<Headers> {
 // ---------------------------------------------------------------------------------------------
 // Node http server + curl
 
-test('node http server + curl (--mode all): GET, POST JSON, chunked upload, HEAD, 204, 1 MiB truncated, gzip raw — both sides, exactly once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('node http server + curl (--mode all): GET, POST JSON, chunked upload, HEAD, 204, 1 MiB and 100 KiB truncated, gzip raw — both sides, exactly once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const srv = await startNodeServer(t);
-  const agent = await startAgent(t, ['--port', String(srv.port), '--mode', 'all']);
   const base = `http://127.0.0.1:${srv.port}`;
   const json = '{"item":"book","qty":2,"note":"héllo"}';
-
-  const get = await curl([`${base}/hello`]);
-  const post = await curl(['-H', 'Content-Type: application/json', '-H', 'Authorization: Bearer s3cret', '-H', 'Cookie: a=1', '--data-binary', json, `${base}/api/orders`]);
-  // Body from stdin, size unknown: curl sends it chunked (and asks for 100-continue).
-  const upload = await curl(['-T', '-', `${base}/api/upload`], ['{"part":1}', '{"part":2}', '{"part":3}']);
-  const head = await curl(['-I', `${base}/big`]);
-  const del = await curl(['-X', 'DELETE', `${base}/api/orders/1`]);
-  const big = await curl([`${base}/big`]);
-  const gz = await curl([`${base}/gzip`]);
-  await agent.waitRecords(14);
+  // 100 KiB up and back: request and response bodies both cut at max_body_bytes.
+  const large = Buffer.from('0123456789abcdef'.repeat(6400));
+  const largeFile = path.join(tempDir('socktap-large-'), 'large.txt');
+  fs.writeFileSync(largeFile, large);
+  const curls = [
+    gatedCurl([`${base}/hello`]),
+    gatedCurl(['-H', 'Content-Type: application/json', '-H', 'Authorization: Bearer s3cret', '-H', 'Cookie: a=1', '--data-binary', json, `${base}/api/orders`]),
+    // Body from stdin, size unknown: curl sends it chunked (and asks for 100-continue).
+    gatedCurl(['-T', '-', `${base}/api/upload`], ['{"part":1}', '{"part":2}', '{"part":3}']),
+    gatedCurl(['-I', `${base}/big`]),
+    gatedCurl(['-X', 'DELETE', `${base}/api/orders/1`]),
+    gatedCurl([`${base}/big`]),
+    gatedCurl([`${base}/gzip`]),
+    gatedCurl(['-H', 'Content-Type: text/plain', '--data-binary', `@${largeFile}`, `${base}/api/orders`]),
+  ];
+  const agent = await startAgent(t, ['--pid', [srv.proc.pid, ...curls.map((c) => c.pid)].join(','), '--port', String(srv.port), '--mode', 'all']);
+  const [get, post, upload, head, del, big, gz, echoLarge] = [
+    await curls[0].run(), await curls[1].run(), await curls[2].run(), await curls[3].run(),
+    await curls[4].run(), await curls[5].run(), await curls[6].run(), await curls[7].run(),
+  ];
+  await agent.waitRecords(16);
   const { records, stats } = await agent.stop();
 
   // What the server parsed is what the records must say the request was.
   const served = srv.served();
-  assert.deepEqual(served.map((s) => `${s.method} ${s.url}`), ['GET /hello', 'POST /api/orders', 'PUT /api/upload', 'HEAD /big', 'DELETE /api/orders/1', 'GET /big', 'GET /gzip']);
+  assert.deepEqual(served.map((s) => `${s.method} ${s.url}`), ['GET /hello', 'POST /api/orders', 'PUT /api/upload', 'HEAD /big', 'DELETE /api/orders/1', 'GET /big', 'GET /gzip', 'POST /api/orders']);
   const sent = served.map((s) => pairs(s.rawHeaders));
   assert.deepEqual(sent[0], await curlHeaders(srv.port));
   assert.deepEqual(sent[1], await curlHeaders(srv.port, ['Content-Type', 'application/json'], ['Authorization', 'Bearer s3cret'], ['Cookie', 'a=1'], ['Content-Length', String(Buffer.byteLength(json))]));
@@ -341,7 +370,8 @@ test('node http server + curl (--mode all): GET, POST JSON, chunked upload, HEAD
 
   // Each curl saw one final head (the upload's 100 Continue too, when curl asked for it).
   const finalHead = (r: CurlResult) => r.heads[r.heads.length - 1];
-  for (const r of [get, post, head, del, big, gz]) assert.equal(r.heads.length, 1);
+  for (const r of [get, post, head, del, big, gz, echoLarge]) assert.equal(r.heads.length, 1);
+  assertSameBytes(echoLarge.out, large, 'the 100 KiB echo curl saved');
   assert.ok(upload.heads.length === 1 || upload.heads[0].status === 100);
   assert.deepEqual(finalHead(head).headers, [['Content-Type', 'application/octet-stream'], ['Content-Length', String(BIG)], ['Connection', 'keep-alive'], ['Keep-Alive', 'timeout=5']]);
   assertSameBytes(big.out, pattern(BIG), 'the 1 MiB curl saved');
@@ -359,7 +389,11 @@ test('node http server + curl (--mode all): GET, POST JSON, chunked upload, HEAD
     { request: req('DELETE', '/api/orders/1', sent[4]), response: res(finalHead(del)), ...client(del) },
     { request: req('GET', '/big', sent[5]), response: res(finalHead(big), body(pattern(BIG))), ...client(big) },
     { request: req('GET', '/gzip', sent[6]), response: res(finalHead(gz), body(gz.out)), ...client(gz) },
+    { request: req('POST', '/api/orders', sent[7], body(large)), response: res(finalHead(echoLarge), body(large)), ...client(echoLarge) },
   ]);
+  const largeRec = pairsSeen[7][0];
+  assert.deepEqual([largeRec.request.body.length, largeRec.request.body_size, largeRec.request.body_truncated], [DEFAULT_MAX_BODY, large.length, true]);
+  assert.deepEqual([largeRec.response!.body.length, largeRec.response!.body_size, largeRec.response!.body_truncated], [DEFAULT_MAX_BODY, large.length, true]);
   // The spot checks the acceptance list names, on top of the whole-record equality above.
   const bigRec = pairsSeen[5][0].response!;
   assert.deepEqual([bigRec.body_size, bigRec.body_truncated, bigRec.body_encoding, Buffer.from(bigRec.body, 'base64').length], [BIG, true, 'base64', DEFAULT_MAX_BODY]);
@@ -368,16 +402,17 @@ test('node http server + curl (--mode all): GET, POST JSON, chunked upload, HEAD
   assert.equal(pairsSeen[6][0].response!.content_decoded, undefined);
   assert.equal(pairsSeen[0][0].response!.status, 200);
   assert.equal(pairsSeen[4][0].response!.reason, 'No Content');
-  // Seven curls, seven connections per side.
-  assert.equal(new Set(records.map((r) => r.connection.id)).size, 14);
-  assertCleanStats(stats, 14);
+  // Eight curls, eight connections per side.
+  assert.equal(new Set(records.map((r) => r.connection.id)).size, 16);
+  assertCleanStats(stats, 16);
 });
 
 test('node http server + curl: 1 MiB download kept whole with --max-body-bytes 2 MiB', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const srv = await startNodeServer(t);
-  const agent = await startAgent(t, ['--port', String(srv.port), '--mode', 'all', '--max-body-bytes', String(2 * BIG)]);
-  const big = await curl([`http://127.0.0.1:${srv.port}/big`]);
+  const gated = gatedCurl([`http://127.0.0.1:${srv.port}/big`]);
+  const agent = await startAgent(t, ['--pid', `${srv.proc.pid},${gated.pid}`, '--port', String(srv.port), '--mode', 'all', '--max-body-bytes', String(2 * BIG)]);
+  const big = await gated.run();
   await agent.waitRecords(2);
   const { records, stats } = await agent.stop();
   assertSameBytes(big.out, pattern(BIG), 'the 1 MiB curl saved');
@@ -398,9 +433,10 @@ test('node http server + curl: 1 MiB download kept whole with --max-body-bytes 2
 test('node http server + fetch: JSON, a streamed chunked upload and keep-alive reuse, connections and order as the server saw them', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const srv = await startNodeServer(t);
-  const agent = await startAgent(t, ['--port', String(srv.port), '--mode', 'all']);
   const client = start(process.execPath, [path.join(dir, 'fetch-client.mjs'), `http://127.0.0.1:${srv.port}`]);
   t.after(() => client.kill('SIGKILL'));
+  const agent = await startAgent(t, ['--pid', `${srv.proc.pid},${client.pid}`, '--port', String(srv.port), '--mode', 'all']);
+  client.child.stdin!.write('go\n');
   assert.equal(await client.exited, 0, client.stderr());
   await agent.waitRecords(8);
   const { records, stats } = await agent.stop();
@@ -465,13 +501,20 @@ function wire(startLine: string, m: RequestRecord | ResponseRecord): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(m.body, m.body_encoding === 'base64' ? 'base64' : 'utf8')]);
 }
 
-async function pipelined(t: TestContext, port: number, requests: Buffer, what: string): Promise<{ out: Buffer; pid: number }> {
+/** The raw pipelining client, waiting for its go (see pipeline-client.mjs). */
+function pipelined(t: TestContext, port: number, requests: Buffer, what: string): { pid: number; run(): Promise<{ out: Buffer; pid: number }> } {
   const tmp = tempDir('socktap-pipe-');
   fs.writeFileSync(path.join(tmp, 'req'), requests);
   const p = start(process.execPath, [path.join(dir, 'pipeline-client.mjs'), String(port), path.join(tmp, 'req'), path.join(tmp, 'out')]);
   t.after(() => p.kill('SIGKILL'));
-  assert.equal(await p.exited, 0, `${what}: ${p.stderr()}`);
-  return { out: fs.readFileSync(path.join(tmp, 'out')), pid: p.pid };
+  return {
+    pid: p.pid,
+    async run() {
+      p.child.stdin!.write('go\n');
+      assert.equal(await p.exited, 0, `${what}: ${p.stderr()}`);
+      return { out: fs.readFileSync(path.join(tmp, 'out')), pid: p.pid };
+    },
+  };
 }
 
 function pipelineRequests(port: number): Buffer {
@@ -488,9 +531,10 @@ function pipelineRequests(port: number): Buffer {
 test('node http server + raw socket: four pipelined requests in one write, responses matched in order', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const srv = await startNodeServer(t);
-  const agent = await startAgent(t, ['--port', String(srv.port), '--mode', 'all']);
   const requests = pipelineRequests(srv.port);
-  const { out, pid } = await pipelined(t, srv.port, requests, 'pipeline client');
+  const client = pipelined(t, srv.port, requests, 'pipeline client');
+  const agent = await startAgent(t, ['--pid', `${srv.proc.pid},${client.pid}`, '--port', String(srv.port), '--mode', 'all']);
+  const { out, pid } = await client.run();
   await agent.waitRecords(8);
   const { records, stats } = await agent.stop();
 
@@ -526,6 +570,122 @@ test('node http server + raw socket: four pipelined requests in one write, respo
   assertCleanStats(stats, 8);
 });
 
+/** A client socket of this test process: what it received so far, waits on it. */
+class RawConn {
+  received = Buffer.alloc(0);
+  closed: Promise<void>;
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => (this.received = Buffer.concat([this.received, d])));
+    this.closed = new Promise((r) => sock.once('close', () => r()));
+  }
+
+  static async open(port: number): Promise<RawConn> {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    await new Promise((r, j) => sock.once('connect', r).once('error', j));
+    return new RawConn(sock);
+  }
+
+  text(): string {
+    return this.received.toString('latin1');
+  }
+
+  async until(what: string, pred: (text: string) => boolean): Promise<void> {
+    await until(what, () => pred(this.text()), 10_000, () => JSON.stringify(this.text()));
+  }
+
+  async end(): Promise<void> {
+    this.sock.end();
+    await this.closed;
+  }
+}
+
+test('node http server + raw socket: mid-stream pickup, Expect: 100-continue, Upgrade, a body to EOF, a request cut short', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  if (!bpfAvailable(t)) return;
+  const srv = await startNodeServer(t);
+  const host: [string, string] = ['Host', `127.0.0.1:${srv.port}`];
+  const hostLine = `Host: 127.0.0.1:${srv.port}\r\n`;
+  const hello = '{"hello":"world"}';
+  // Opened and used before the agent starts: the agent joins this connection mid-stream and must
+  // infer who serves from the bytes (the first exchange is not seen at all).
+  const early = await RawConn.open(srv.port);
+  early.sock.write(`GET /hello HTTP/1.1\r\n${hostLine}X-Seq: before\r\n\r\n`);
+  await early.until('the first response', (x) => x.endsWith(hello));
+  // The client is this test process.
+  const agent = await startAgent(t, ['--pid', `${srv.proc.pid},${process.pid}`, '--port', String(srv.port), '--mode', 'all']);
+  const seenBefore = early.received.length;
+  early.sock.write(`GET /hello HTTP/1.1\r\n${hostLine}X-Seq: after\r\n\r\n`);
+  await early.until('the second response', (x) => x.length > seenBefore && x.endsWith(hello));
+  await early.end();
+
+  // Expect: 100-continue: the body goes only after the interim response; the record pairs the final one.
+  const cont = await RawConn.open(srv.port);
+  cont.sock.write(`POST /api/orders HTTP/1.1\r\n${hostLine}Content-Type: application/json\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n`);
+  await cont.until('100 Continue', (x) => x === 'HTTP/1.1 100 Continue\r\n\r\n');
+  cont.sock.write('{"n":100}');
+  await cont.until('the final response', (x) => x.endsWith('{"n":100}'));
+  await cont.end();
+
+  // Upgrade: the 101 is the exchange; the websocket frames after it are not HTTP and not parsed.
+  const ws = await RawConn.open(srv.port);
+  ws.sock.write(`GET /chat HTTP/1.1\r\n${hostLine}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await ws.until('101 and a frame', (x) => x.endsWith('\x81\x05hello'));
+  const frame = Buffer.from([0x81, 0x85, 1, 2, 3, 4, 0x69, 0x67, 0x6f, 0x68, 0x6e]); // masked "hello"
+  ws.sock.write(frame);
+  await ws.until('the echoed frame', (x) => x.endsWith(frame.toString('latin1')));
+  await ws.end();
+
+  // A body delimited by the server's close (no Content-Length, not chunked).
+  const eof = await RawConn.open(srv.port);
+  eof.sock.write(`GET /eof HTTP/1.1\r\n${hostLine}\r\n`);
+  await eof.closed;
+
+  // Content-Length 10, 3 bytes sent, then FIN: Node answers 400 and closes; the request was cut.
+  const cut = await RawConn.open(srv.port);
+  cut.sock.write(`POST /api/orders HTTP/1.1\r\n${hostLine}Content-Length: 10\r\n\r\nabc`);
+  await new Promise((r) => setTimeout(r, 100));
+  cut.sock.end();
+  await cut.closed;
+
+  await agent.waitRecords(10);
+  const { records, stats } = await agent.stop();
+
+  // Every response head in what a connection received (these bodies hold no "HTTP/1.1 ").
+  const heads = (conn: RawConn) => [...conn.text().matchAll(/HTTP\/1\.1 \d{3}[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/g)].map((m) => parseHead(m[0].slice(0, -4)));
+  const [contFinal] = heads(cont).slice(-1);
+  const [wsHead] = heads(ws);
+  const [eofHead] = heads(eof);
+  const [cutHead] = heads(cut);
+  assert.equal(heads(cont)[0].status, 100);
+  assert.equal(eof.text().slice(eof.text().indexOf('\r\n\r\n') + 4), 'part1,part2');
+  assert.equal(cutHead.status, 400);
+  const served = srv.served();
+  const me = { clientPid: process.pid, clientComm: fs.readFileSync('/proc/self/comm', 'utf8').trim() };
+  const cutBody: Body = { body: 'abc', body_encoding: 'utf8', body_size: 3, body_truncated: true };
+  const got = assertExchanges(records, { pid: srv.proc.pid, comm: 'node', port: srv.port }, [
+    { request: req('GET', '/hello', [host, ['X-Seq', 'after']]), response: res(heads(early)[1], body(hello)), ...me, remotePort: served[1].remotePort },
+    {
+      request: req('POST', '/api/orders', [host, ['Content-Type', 'application/json'], ['Content-Length', '9'], ['Expect', '100-continue']], body('{"n":100}')),
+      response: res(contFinal, body('{"n":100}')),
+      ...me,
+      remotePort: served[2].remotePort,
+    },
+    {
+      request: req('GET', '/chat', [host, ['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Sec-WebSocket-Version', '13']]),
+      response: res(wsHead),
+      ...me,
+      remotePort: served[3].remotePort,
+    },
+    { request: req('GET', '/eof', [host]), response: res(eofHead, body('part1,part2')), ...me, remotePort: served[4].remotePort },
+    { request: req('POST', '/api/orders', [host, ['Content-Length', '10']], cutBody), response: res(cutHead), ...me, incomplete: 'closed' },
+  ]);
+  assert.deepEqual(served.map((s) => `${s.method} ${s.url}`), ['GET /hello', 'GET /hello', 'POST /api/orders', 'GET /chat', 'GET /eof']);
+  assert.deepEqual(wsHead.headers, [['Upgrade', 'websocket'], ['Connection', 'Upgrade']]);
+  assert.equal(header(eofHead.headers, 'Content-Length'), undefined);
+  assert.equal(header(eofHead.headers, 'Transfer-Encoding'), undefined);
+  assert.equal(new Set(got.flat().map((r) => r!.connection.id)).size, 10, 'five connections, two sides');
+  assertCleanStats(stats, 10);
+});
+
 // ---------------------------------------------------------------------------------------------
 // nginx: 304, keep-alive, gzip (chunked), pipelining
 
@@ -548,7 +708,7 @@ async function nginx(t: TestContext) {
 test('nginx + curl (default mode ingress): keep-alive reuse, 304 by ETag and by If-Modified-Since, gzip chunked raw', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const ngx = await nginx(t);
-  const agent = await startAgent(t, ['--port', String(ngx.port)]);
+  const agent = await startAgent(t, ['--pid', String(ngx.workerPid), '--port', String(ngx.port)]);
   const url = `http://127.0.0.1:${ngx.port}`;
   // One curl, three URLs: curl reuses the connection.
   const ka = await curl([`${url}/orders.json`, '-o', '/dev/null', `${url}/body.json`, '-o', '/dev/null', `${url}/orders.json?x=1`]);
@@ -590,7 +750,6 @@ test('nginx + curl (default mode ingress): keep-alive reuse, 304 by ETag and by 
 test('nginx + raw socket: pipelined requests in one write, responses matched in order (--mode all)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   if (!bpfAvailable(t)) return;
   const ngx = await nginx(t);
-  const agent = await startAgent(t, ['--port', String(ngx.port), '--mode', 'all']);
   const host = `Host: 127.0.0.1:${ngx.port}\r\n`;
   const requests = Buffer.from(
     `GET /orders.json HTTP/1.1\r\n${host}\r\n` +
@@ -599,7 +758,9 @@ test('nginx + raw socket: pipelined requests in one write, responses matched in 
       `GET /body.json HTTP/1.1\r\n${host}Connection: close\r\n\r\n`,
     'latin1',
   );
-  const { out, pid } = await pipelined(t, ngx.port, requests, 'pipeline client');
+  const client = pipelined(t, ngx.port, requests, 'pipeline client');
+  const agent = await startAgent(t, ['--pid', `${ngx.workerPid},${client.pid}`, '--port', String(ngx.port), '--mode', 'all']);
+  const { out, pid } = await client.run();
   await agent.waitRecords(8);
   const { records, stats } = await agent.stop();
 
@@ -632,9 +793,11 @@ test('decode_content: true (config file): gzip bodies recorded decoded — nginx
   const tmp = tempDir('socktap-cfg-');
   const config = path.join(tmp, 'agent.yaml');
   fs.writeFileSync(config, 'decode_content: true\nmode: all\n');
-  const agent = await startAgent(t, ['--config', config, '--port', `${ngx.port},${srv.port}`]);
-  const ngxGz = await curl(['-H', 'Accept-Encoding: gzip', `http://127.0.0.1:${ngx.port}/orders.json`]);
-  const nodeGz = await curl([`http://127.0.0.1:${srv.port}/gzip`]);
+  const curls = [gatedCurl(['-H', 'Accept-Encoding: gzip', `http://127.0.0.1:${ngx.port}/orders.json`]), gatedCurl([`http://127.0.0.1:${srv.port}/gzip`])];
+  const pids = [ngx.workerPid, srv.proc.pid, ...curls.map((c) => c.pid)];
+  const agent = await startAgent(t, ['--config', config, '--pid', pids.join(','), '--port', `${ngx.port},${srv.port}`]);
+  const ngxGz = await curls[0].run();
+  const nodeGz = await curls[1].run();
   await agent.waitRecords(4);
   const { records, stats } = await agent.stop();
 
@@ -666,15 +829,18 @@ test('python http.server (HTTP/1.1) + curl (--mode all): GET, POST JSON, chunked
   const py = start('python3', [path.join(dir, 'py-api-server.py'), String(port)]);
   t.after(() => py.kill('SIGKILL'));
   await waitListening(port);
-  const agent = await startAgent(t, ['--port', String(port), '--mode', 'all']);
   const url = `http://127.0.0.1:${port}`;
   const json = '{"item":"pen","qty":10}';
-  // Two GETs from one curl: one connection (keep-alive).
-  const ka = await curl([`${url}/hello`, '-o', '/dev/null', `${url}/hello`]);
-  const head = await curl(['-I', `${url}/hello`]);
-  const post = await curl(['-H', 'Content-Type: application/json', '--data-binary', json, `${url}/api/orders`]);
-  const chunked = await curl(['-H', 'Content-Type: application/json', '-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${url}/api/orders`], ['{"a":', '1}']);
-  const del = await curl(['-X', 'DELETE', `${url}/api/orders/1`]);
+  const curls = [
+    // Two GETs from one curl: one connection (keep-alive).
+    gatedCurl([`${url}/hello`, '-o', '/dev/null', `${url}/hello`]),
+    gatedCurl(['-I', `${url}/hello`]),
+    gatedCurl(['-H', 'Content-Type: application/json', '--data-binary', json, `${url}/api/orders`]),
+    gatedCurl(['-H', 'Content-Type: application/json', '-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${url}/api/orders`], ['{"a":', '1}']),
+    gatedCurl(['-X', 'DELETE', `${url}/api/orders/1`]),
+  ];
+  const agent = await startAgent(t, ['--pid', [py.pid, ...curls.map((c) => c.pid)].join(','), '--port', String(port), '--mode', 'all']);
+  const [ka, head, post, chunked, del] = [await curls[0].run(), await curls[1].run(), await curls[2].run(), await curls[3].run(), await curls[4].run()];
   await agent.waitRecords(12);
   const { records, stats } = await agent.stop();
 
