@@ -60,8 +60,12 @@ async function echoServerAndClient(t: TestContext) {
 }
 
 /** The 15 syscalls, each with an entry and an exit tracepoint. */
-const EXPECTED_TRACEPOINTS = ['accept', 'accept4', 'connect', 'close', 'read', 'write', 'readv', 'writev', 'sendto',
-  'recvfrom', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'sendfile64'].flatMap((s) => [`sys_enter_${s}`, `sys_exit_${s}`]).sort();
+// The 30 syscall hooks, and sched_process_exec (which re-decides `comm` targets after an exec).
+const EXPECTED_TRACEPOINTS = [
+  ...['accept', 'accept4', 'connect', 'close', 'read', 'write', 'readv', 'writev', 'sendto', 'recvfrom', 'sendmsg',
+    'recvmsg', 'sendmmsg', 'recvmmsg', 'sendfile64'].flatMap((s) => [`sys_enter_${s}`, `sys_exit_${s}`]),
+  'sched_process_exec',
+].sort();
 
 test('1 MiB each way: both sides captured byte for byte, opposite roles, right addresses', async (t) => {
   if (!bpfAvailable(t)) return;
@@ -242,6 +246,7 @@ test('fd reuse: close and reconnect on the same fd number gives two connection i
 test('stop() detaches every program', async (t) => {
   if (!bpfAvailable(t)) return;
   const tracer = new Tracer({ targets: {} }).start();
+  t.after(() => tracer.stop());
   const attached = await attachmentsOf(process.pid);
   assert.deepEqual(attached.map((a) => a.tracepoint).sort(), EXPECTED_TRACEPOINTS);
   const started = Date.now();
@@ -374,7 +379,7 @@ test('the agent mounts tracefs when it is not mounted', async (t) => {
   try {
     assert.equal(mounted(), true, 'Tracer.start() mounted tracefs');
     assert.ok(fs.existsSync('/sys/kernel/tracing/events/syscalls/sys_enter_read'));
-    assert.equal((await attachmentsOf(process.pid)).length, 30);
+    assert.equal((await attachmentsOf(process.pid)).length, EXPECTED_TRACEPOINTS.length);
   } finally {
     await tracer.stop();
   }
