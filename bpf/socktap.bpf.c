@@ -47,6 +47,12 @@ volatile __u32 capture_all = 0;
 volatile __u32 filter_by_tgid = 0;     /* set while target_tgids has entries */
 volatile __u32 filter_by_cgroup = 0;   /* set while target_cgroups has entries */
 volatile __u32 filter_by_comm = 0;     /* set while target_comms has entries */
+/* Connections kept only on target_ports (while it has entries): PORT_MATCH_LOCAL checks the local
+ * port of connections a process accepted, PORT_MATCH_REMOTE the remote port of those it opened;
+ * both for connections of unknown role. Others are remembered as ignored and never reported. */
+volatile __u32 filter_by_port = 0;
+#define PORT_MATCH_LOCAL 1
+#define PORT_MATCH_REMOTE 2
 volatile __u32 target_epoch = 1;       /* bumped by user space whenever the targets change */
 __u64 next_generation = 0;
 
@@ -54,7 +60,7 @@ struct conn_state {
 	struct socktap_conn_id id;
 	__u64 pos[2];   /* next stream position per direction; advanced atomically at syscall exit */
 	__u32 role;
-	__u32 _pad;
+	__u32 ignored;  /* not on a target port: kept so later calls stop at one lookup, never reported */
 };
 
 /* Arguments of an in-flight syscall, kept from entry to exit. */
@@ -110,6 +116,13 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } target_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u8);
+} target_ports SEC(".maps");
 
 /* Process names (the thread group leader's comm, NUL-padded to 16 bytes), as in `--comm nginx`. */
 struct comm_key {
@@ -327,7 +340,21 @@ static __always_inline bool read_sock(struct socket *sock, struct sock_facts *f)
 	return true;
 }
 
-/* Records a new connection for {tgid, fd} (replacing a stale one) and reports it. */
+static __always_inline bool port_wanted(__u32 role, struct sock_facts *f)
+{
+	__u32 match = filter_by_port;
+	if (!match)
+		return true;
+	__u16 local = f->local_port, remote = f->remote_port;
+	if ((match & PORT_MATCH_LOCAL) && role != SOCKTAP_ROLE_CLIENT && bpf_map_lookup_elem(&target_ports, &local))
+		return true;
+	if ((match & PORT_MATCH_REMOTE) && role != SOCKTAP_ROLE_SERVER && bpf_map_lookup_elem(&target_ports, &remote))
+		return true;
+	return false;
+}
+
+/* Records a new connection for {tgid, fd} (replacing a stale one) and reports it, unless it is
+ * not on a target port: then it is remembered as ignored, silently. */
 static __always_inline struct conn_state *conn_create(__u32 tgid, __u32 fd, __u32 role, __u32 source,
 						       struct sock_facts *f)
 {
@@ -338,8 +365,11 @@ static __always_inline struct conn_state *conn_create(__u32 tgid, __u32 fd, __u3
 	st.id.generation = __sync_fetch_and_add(&next_generation, 1) + 1;
 	st.id.proc_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	st.role = role;
+	st.ignored = !port_wanted(role, f);
 	__u64 key = conn_key(tgid, fd);
 	if (bpf_map_update_elem(&conns, &key, &st, BPF_ANY))
+		return NULL;
+	if (st.ignored)
 		return NULL;
 
 	struct socktap_counters *c = counters_get();
@@ -372,7 +402,7 @@ static __always_inline struct conn_state *conn_lookup_or_adopt(__u32 tgid, __u32
 	__u64 key = conn_key(tgid, fd);
 	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	if (st)
-		return st;
+		return st->ignored ? NULL : st;
 	struct sock_facts f = {};
 	if (!read_sock(fd_to_socket(fd), &f))
 		return NULL;
@@ -464,6 +494,10 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 	struct conn_state *st = bpf_map_lookup_elem(&conns, &key);
 	if (!st)
 		return 0;
+	if (st->ignored) {
+		bpf_map_delete_elem(&conns, &key);
+		return 0;
+	}
 	count_probe(SOCKTAP_SC_CLOSE, 0);
 	struct socktap_conn_close ev = {};
 	ev.type = SOCKTAP_EV_CONN_CLOSE;

@@ -25,6 +25,9 @@ export interface NativeTargets {
   tgids?: number[];
   cgroupIds?: bigint[];
   comms?: string[];
+  ports?: number[];
+  /** 1: local port (accepted connections), 2: remote port (opened ones), 3: either. */
+  portMatch?: 1 | 2 | 3;
 }
 
 /** Counters as the addon reports them (kernel counters summed over CPUs + reader hand-off). */

@@ -31,7 +31,21 @@ export interface Targets {
    * kernel, so processes started later are captured from their first call.
    */
   readonly comms?: readonly string[];
+  /**
+   * Narrows the others: only connections on these TCP ports are reported, decided in the kernel
+   * when the connection is first seen (the rest cost one lookup per call and are never copied).
+   * @default every port
+   */
+  readonly ports?: readonly number[];
+  /**
+   * Which port `ports` is matched against: `local` for connections the process accepted (its
+   * server side), `remote` for those it opened (client side), `both` for either.
+   * @default 'both'
+   */
+  readonly portMatch?: 'local' | 'remote' | 'both';
 }
+
+const PORT_MATCH = { local: 1, remote: 2, both: 3 } as const;
 
 export interface TracerOptions {
   /** Initial targets. @default nothing is captured until setTargets() */
@@ -109,6 +123,14 @@ export function validateTargets(t: Targets): void {
     if (typeof id !== 'bigint' || id < 0n || id >= 1n << 64n) {
       throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.cgroupIds[${i}] must be a 64-bit bigint, got ${String(id)}`);
     }
+  }
+  for (const [i, port] of (t.ports ?? []).entries()) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.ports[${i}] must be a TCP port (1..65535), got ${port}`);
+    }
+  }
+  if (t.portMatch !== undefined && !(t.portMatch in PORT_MATCH)) {
+    throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `targets.portMatch must be one of local, remote, both, got ${String(t.portMatch)}`);
   }
   for (const [i, name] of (t.comms ?? []).entries()) {
     const bytes = typeof name === 'string' ? Buffer.byteLength(name) : 0;
@@ -289,6 +311,8 @@ export class Tracer extends EventEmitter<TracerEvents> {
         tgids: [...(this.targets.pids ?? [])],
         cgroupIds: [...(this.targets.cgroupIds ?? [])],
         comms: [...(this.targets.comms ?? [])],
+        ports: [...(this.targets.ports ?? [])],
+        portMatch: PORT_MATCH[this.targets.portMatch ?? 'both'],
       });
     } catch (err) {
       throw SocktapError.fromNative(err);

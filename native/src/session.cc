@@ -235,7 +235,7 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!skel_ || stopping_) throw MakeError(env, kErrState, "setTargets() called after stop()");
   if (info.Length() < 1 || !info[0].IsObject())
-    throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds?, comms? })");
+    throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds?, comms?, ports?, portMatch? })");
   Napi::Object o = info[0].As<Napi::Object>();
 
   std::set<uint32_t> tgids;
@@ -279,6 +279,21 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
       comms.insert(name);
     }
   }
+  std::set<uint16_t> ports;
+  Napi::Value pv = o.Get("ports");
+  if (!pv.IsUndefined()) {
+    if (!pv.IsArray()) throw Napi::TypeError::New(env, "ports must be an array of TCP ports");
+    Napi::Array a = pv.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (d < 1 || d > 65535 || d != static_cast<uint16_t>(d))
+        throw Napi::TypeError::New(env, "ports[" + std::to_string(i) + "] must be a port (1..65535)");
+      ports.insert(static_cast<uint16_t>(d));
+    }
+  }
+  // Which side's port counts: 1 local (accepted connections), 2 remote (opened ones), 3 both.
+  uint32_t port_match = OptU32(o, "portMatch", 3, 1, 3);
   bool all = OptBool(o, "all", false);
 
   // Add before removing and flip the switches last, so a target that stays is never missed.
@@ -312,6 +327,16 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
     auto key = comm_key(c);
     if (!comms.count(c)) bpf_map_delete_elem(mfd, key.data());
   }
+  int pfd = bpf_map__fd(skel_->maps.target_ports);
+  for (uint16_t p : ports) {
+    if (!ports_.count(p) && bpf_map_update_elem(pfd, &p, &one, BPF_ANY) != 0)
+      throw MakeError(env, kErrSystem, "adding port " + std::to_string(p) + " to the target map failed: " + ErrText(errno), errno);
+  }
+  for (uint16_t p : ports_)
+    if (!ports.count(p)) bpf_map_delete_elem(pfd, &p);
+  ports_ = std::move(ports);
+  // Connections already judged keep their verdict; new ones are judged by the new ports.
+  skel_->bss->filter_by_port = ports_.empty() ? 0 : port_match;
   bool narrowed = (all_ && !all) || std::any_of(tgids_.begin(), tgids_.end(), [&](uint32_t t) { return !tgids.count(t); });
   tgids_ = std::move(tgids);
   cgroups_ = std::move(cgroups);

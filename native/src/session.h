@@ -27,7 +27,8 @@ class Session : public Napi::ObjectWrap<Session> {
   ~Session() override;
 
  private:
-  // setTargets({ all?: boolean, tgids?: number[], cgroupIds?: bigint[], comms?: string[] }): replaces the targets.
+  // setTargets({ all?: boolean, tgids?: number[], cgroupIds?: bigint[], comms?: string[],
+  //   ports?: number[], portMatch?: 1 | 2 | 3 }): replaces the targets.
   Napi::Value SetTargets(const Napi::CallbackInfo& info);
   // stats(): kernel counters summed over CPUs plus the reader's hand-off counters.
   Napi::Value Stats(const Napi::CallbackInfo& info);
@@ -61,6 +62,7 @@ class Session : public Napi::ObjectWrap<Session> {
   std::set<uint32_t> tgids_;
   std::set<uint64_t> cgroups_;
   std::set<std::string> comms_;
+  std::set<uint16_t> ports_;
   bool all_ = false;
   size_t ring_bytes_ = 0;
 };

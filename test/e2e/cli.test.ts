@@ -206,4 +206,7 @@ test('run --port with --mode all: both sides of connections to that port, nothin
   assert.equal(byDirection.egress.connection.remote.port, a.port);
   for (const r of records) assert.equal(r.request.target, '/bytes/7');
   assert.equal(byDirection.ingress.connection.remote.port, byDirection.egress.connection.local.port, 'the two sides of one connection');
+  // Decided in the kernel: of every connection on the host, only the two ends on port A were
+  // reported (two opens, two closes), although every process was considered.
+  assert.match(agent.stderr(), /msg="stats \{\\"ControlEventReceived\\":4,/);
 });

@@ -17,6 +17,9 @@ test('bad options are rejected with the option name, the expected form and the v
   rejects(() => new Tracer({ targets: { pids: [0] } }), 'targets.pids[0] must be a process id (1..4194304), got 0');
   rejects(() => validateTargets({ cgroupIds: [-1n] }), 'targets.cgroupIds[0] must be a 64-bit bigint, got -1');
   rejects(() => validateTargets({ cgroupIds: [12 as unknown as bigint] }), 'targets.cgroupIds[0] must be a 64-bit bigint, got 12');
+  rejects(() => validateTargets({ ports: [80, 0] }), 'targets.ports[1] must be a TCP port (1..65535), got 0');
+  rejects(() => validateTargets({ portMatch: 'sideways' as 'local' }), 'targets.portMatch must be one of local, remote, both, got sideways');
+  rejects(() => validateTargets({ comms: ['a-very-long-process-name'] }), 'targets.comms[0] must be a process name of 1 to 15 bytes, got "a-very-long-process-name"');
 });
 
 test('defaults and valid options pass', () => {

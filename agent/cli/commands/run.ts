@@ -156,8 +156,11 @@ export function selection(config: AgentConfig, all: boolean): { targets: Targets
   if (!all && processSelectors === 0 && ports.length === 0) {
     throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID, --comm NAME, --port PORT or --all (or targets: in the config file)');
   }
+  // The kernel keeps only connections on the ports (local for ingress, remote for egress), so
+  // `--port` alone does not copy every process's traffic; the pipeline checks again by direction.
+  const portMatch = config.mode === 'ingress' ? 'local' : config.mode === 'egress' ? 'remote' : 'both';
   return {
-    targets: { all: all || processSelectors === 0, pids: [...pids], comms: [...comms] },
+    targets: { all: all || processSelectors === 0, pids: [...pids], comms: [...comms], ports: [...ports], portMatch },
     ports: [...ports],
   };
 }
