@@ -17,6 +17,7 @@ export interface NativeSessionOptions {
   pollIntervalMs?: number;
   batchBytes?: number;
   maxPendingBatches?: number;
+  maxPendingRecords?: number;
   btfPath?: string;
 }
 

@@ -66,6 +66,12 @@ export interface TracerOptions {
   readonly batchBytes?: number;
   /** Batches queued for JavaScript before new ones are dropped (and counted). @default 64 */
   readonly maxPendingBatches?: number;
+  /**
+   * Events queued for JavaScript (over all queued batches) before new batches are dropped and
+   * counted; the config's `probe_event_queue_size`. A batch always goes when nothing is queued.
+   * @default no bound beyond maxPendingBatches
+   */
+  readonly maxPendingRecords?: number;
   /** Also track UDP and unix stream sockets. @default false */
   readonly includeNonTcp?: boolean;
   /** BTF file for kernels without /sys/kernel/btf/vmlinux. */
@@ -109,6 +115,7 @@ export function validateTracerOptions(o: TracerOptions): void {
   checkInt('pollIntervalMs', o.pollIntervalMs, 1, 1000);
   checkInt('batchBytes', o.batchBytes, 4096, 64 << 20);
   checkInt('maxPendingBatches', o.maxPendingBatches, 1, 65536);
+  checkInt('maxPendingRecords', o.maxPendingRecords, 1, 0xffffffff);
   checkInt('maxIteratorBatches', o.maxIteratorBatches, 1, 1 << 20);
   if (o.targets) validateTargets(o.targets);
 }
@@ -188,6 +195,7 @@ export class Tracer extends EventEmitter<TracerEvents> {
       wakeupThresholdBytes: o.wakeupThresholdBytes,
       batchBytes: o.batchBytes,
       maxPendingBatches: o.maxPendingBatches,
+      maxPendingRecords: o.maxPendingRecords,
       includeNonTcp: o.includeNonTcp,
       btfPath: o.btfPath,
     };

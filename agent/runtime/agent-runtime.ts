@@ -48,6 +48,7 @@ export class AgentRuntime {
     this.tracer = new Tracer({
       targets: options.targets,
       ringBufferBytes: config.perfmap_queue_size * 4096,
+      maxPendingRecords: config.probe_event_queue_size,
       ...options.tracer,
     });
     const sinks = options.sinks;

@@ -95,25 +95,35 @@ void Reader::Flush() {
   batch_ = new Batch();
   batch_->bytes.reserve(b->bytes.size());
   uint32_t records = b->records;
-  napi_status st = tsfn_.NonBlockingCall(b, [](Napi::Env env, Napi::Function fn, Batch* batch) {
-    // JS thread. The vector's memory becomes the Buffer's: no copy.
-    auto* vec = new std::vector<uint8_t>(std::move(batch->bytes));
-    uint32_t n = batch->records;
-    delete batch;
-    if (env == nullptr || fn.IsEmpty()) {  // the function is being torn down
-      delete vec;
-      return;
-    }
-    size_t len = vec->size();
-    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
-        env, vec->data(), len, [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, vec);
-    fn.Call({buf, Napi::Number::New(env, n)});
-  });
+  auto pending = pending_records_;
+  uint64_t before = pending->fetch_add(records);
+  // Over the record bound, the batch is dropped like one the full TSFN queue refuses. With
+  // nothing pending it always goes: a batch larger than the bound must not starve JS forever.
+  bool fits = opts_.max_pending_records == 0 || before == 0 || before + records <= opts_.max_pending_records;
+  napi_status st = napi_queue_full;
+  if (fits) {
+    st = tsfn_.NonBlockingCall(b, [pending](Napi::Env env, Napi::Function fn, Batch* batch) {
+      // JS thread. The vector's memory becomes the Buffer's: no copy.
+      auto* vec = new std::vector<uint8_t>(std::move(batch->bytes));
+      uint32_t n = batch->records;
+      pending->fetch_sub(n);
+      delete batch;
+      if (env == nullptr || fn.IsEmpty()) {  // the function is being torn down
+        delete vec;
+        return;
+      }
+      size_t len = vec->size();
+      Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
+          env, vec->data(), len, [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, vec);
+      fn.Call({buf, Napi::Number::New(env, n)});
+    });
+  }
   if (st == napi_ok) {
     counters_.batches_delivered++;
     counters_.records_delivered += records;
   } else {
     // napi_queue_full (JS is behind) or napi_closing (stopping): drop, count, never block.
+    pending->fetch_sub(records);
     counters_.batches_dropped++;
     counters_.records_dropped += records;
     delete b;

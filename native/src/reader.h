@@ -23,6 +23,9 @@ struct ReaderOptions {
   int poll_interval_ms = 50;
   size_t batch_bytes = 4 << 20;       // a batch is handed over when it reaches this size
   size_t max_pending_batches = 64;    // bounded hand-off: batches queued for JS at most
+  // Records (events) queued for JS at most, over all queued batches; 0: bounded by batches only.
+  // The config's probe_event_queue_size: a batch that would pass it is dropped and counted.
+  uint64_t max_pending_records = 0;
 };
 
 struct ReaderCounters {
@@ -72,6 +75,9 @@ class Reader {
   // Shared with the TSFN finalizer, which may run after this Reader is gone (process teardown).
   std::shared_ptr<std::function<void(Napi::Env)>> on_finalized_ =
       std::make_shared<std::function<void(Napi::Env)>>();
+  // Records handed to the TSFN and not yet delivered to JS. Shared with the queued callbacks,
+  // which decrement it on the JS thread and may outlive this Reader at teardown.
+  std::shared_ptr<std::atomic<uint64_t>> pending_records_ = std::make_shared<std::atomic<uint64_t>>(0);
   ring_buffer* rb_ = nullptr;
   std::thread thread_;
   std::atomic<bool> running_{false};

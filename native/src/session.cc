@@ -106,6 +106,7 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
   ropts.poll_interval_ms = static_cast<int>(OptU32(o, "pollIntervalMs", 50, 1, 1000));
   ropts.batch_bytes = OptU32(o, "batchBytes", 4u << 20, 4096, 64u << 20);
   ropts.max_pending_batches = OptU32(o, "maxPendingBatches", 64, 1, 65536);
+  ropts.max_pending_records = OptU32(o, "maxPendingRecords", 0, 0, 0xffffffffu);
   std::string btf_path;
   if (o.Get("btfPath").IsString()) btf_path = o.Get("btfPath").As<Napi::String>().Utf8Value();
 

@@ -316,6 +316,31 @@ test('tiny ring buffer under load: losses are counted, captured + lost = what th
   );
 });
 
+test('a JavaScript thread that falls behind: batches beyond maxPendingRecords are dropped and counted, never blocking', async (t) => {
+  if (!bpfAvailable(t)) return;
+  const server = await startEchoServer();
+  t.after(() => server.proc.kill('SIGKILL'));
+  const cap = new Capture({ targets: { pids: [server.proc.pid] }, pollIntervalMs: 10, maxPendingRecords: 4, maxPendingBatches: 65536 }).start();
+  t.after(() => cap.stop());
+  const load = start('wrk', ['-t1', '-c4', '-d2s', `http://127.0.0.1:${server.port}/bytes/100`]);
+  // The batch queue alone would hold everything (65536 batches): only the record bound drops.
+  // Block this thread while the server is busy: the reader thread keeps draining the ring every
+  // 10 ms, queues one batch, and must drop the rest instead of waiting for us.
+  await new Promise((r) => setTimeout(r, 300));
+  const until = Date.now() + 1000;
+  while (Date.now() < until) {
+    /* busy */
+  }
+  await load.exited;
+  await cap.settle(300);
+  const stats = await cap.stop();
+  assert.ok(stats.handoffDroppedRecords > 0, 'batches were dropped while JavaScript was blocked');
+  assert.ok(stats.handoffDroppedBatches > 0);
+  assert.equal(stats.lostEvents, 0, 'the kernel side never waited or overflowed');
+  // Every record is either delivered (and decoded) or counted as dropped.
+  assert.equal(stats.recordsDecoded, stats.recordsHandedOff);
+});
+
 test('per-event limit and per-call cap: slices of maxPayloadBytes, the rest reported as a length', async (t) => {
   if (!bpfAvailable(t)) return;
   const { dir, server, client } = await echoServerAndClient(t);
