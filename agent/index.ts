@@ -17,3 +17,5 @@ export { loadConfig } from './config/load';
 export { ConfigError } from './config/issues';
 export { createLogger } from './log/logger';
 export { ExchangeAssembler, toJsonLine } from './pipeline';
+export { KubernetesTargets, PodDiscovery, PodDecisions, decideMirroring, parseProcCgroup, findCgroupV2Mount, scanPodCgroups, MIRROR_MODE_NUMBER } from './k8s';
+export type { MirrorMode, MirroringConfig, MirroringDecision, PodChange, PodInfo, PodTarget, TargetSet, KubernetesTargetsOptions } from './k8s';
