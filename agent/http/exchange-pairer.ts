@@ -241,8 +241,10 @@ export class ExchangePairer {
     if (e.request === null || (e.response === null && e.incomplete === undefined)) return;
     // A message cut by close/expiry is emitted by `finish`, which knows the reason.
     if (e.incomplete === undefined && (e.requestCut || e.responseCut)) return;
+    // Almost always the oldest entry: shift() avoids the array splice() allocates for its result.
     const at = this.entries.indexOf(e);
-    if (at >= 0) this.entries.splice(at, 1);
+    if (at === 0) this.entries.shift();
+    else if (at > 0) this.entries.splice(at, 1);
     this.emit(e, undefined);
   }
 

@@ -321,7 +321,9 @@ export class ExchangeAssembler {
 function insertTime(times: Array<{ pos: number; tsNs: bigint }>, pos: number, tsNs: bigint): void {
   let i = times.length;
   while (i > 0 && times[i - 1].pos > pos) i--;
-  times.splice(i, 0, { pos, tsNs });
+  // In order (the usual case): push, as splice() allocates an array for its result.
+  if (i === times.length) times.push({ pos, tsNs });
+  else times.splice(i, 0, { pos, tsNs });
 }
 
 /** The timestamp of the slice covering `pos`; entries before it are done with (delivery only moves forward). */
