@@ -80,12 +80,14 @@ export class PodDiscovery {
   private readonly delays = new Map<ResourceName, number>();
   private readonly lastList = new Map<ResourceName, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly restarting = new Set<ResourceName>();
   private readonly current = new Map<string, { info: PodInfo; key: string }>();
   private readonly counts: { lists: Record<ResourceName, number>; restarts: Record<ResourceName, number> } = {
     lists: { pods: 0, namespaces: 0, services: 0 },
     restarts: { pods: 0, namespaces: 0, services: 0 },
   };
   private stopped = true;
+  private started = false;
 
   constructor(options: PodDiscoveryOptions) {
     if (typeof options.nodeName !== 'string' || options.nodeName === '') {
@@ -99,7 +101,8 @@ export class PodDiscovery {
 
   /** Lists namespaces and services, then pods, and keeps watching. Resolves once all three listed. */
   async start(): Promise<void> {
-    if (!this.stopped) return;
+    if (this.started) throw new SocktapError('SOCKTAP_STATE', 'PodDiscovery.start() must be called once, got a second call');
+    this.started = true;
     this.stopped = false;
     let k8s: typeof import('@kubernetes/client-node', { with: { 'resolution-mode': 'import' } });
     try {
@@ -148,10 +151,12 @@ export class PodDiscovery {
     await this.startOne('pods');
   }
 
+  /** Ends every watch. A stopped discovery is not restarted: make a new one. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.restarting.clear();
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.informers.clear();
   }
@@ -182,15 +187,18 @@ export class PodDiscovery {
   }
 
   private restartLater(name: ResourceName, err: unknown): void {
-    if (this.stopped) return;
+    // One restart at a time per resource: a failing start may report more than one error.
+    if (this.stopped || this.restarting.has(name)) return;
     // v1.x of the library ends every watch after 30 s (a TimeoutError, or node-fetch's AbortError)
     // and leaves restarting to us: routine, so neither a warning nor a reason to back off further.
     const routine = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const delay = routine ? this.initialMs : (this.delays.get(name) ?? this.initialMs);
     if (!routine) this.delays.set(name, Math.min(delay * 2, this.maxMs));
     this.options.logger?.log(routine ? 'debug' : 'warn', 'Kubernetes watch failed; restarting', { resource: name, retry_ms: delay, error: errorText(err) });
+    this.restarting.add(name);
     const t = setTimeout(() => {
       this.timers.delete(t);
+      this.restarting.delete(name);
       if (this.stopped) return;
       this.counts.restarts[name]++;
       this.startOne(name).catch((e: unknown) => this.restartLater(name, e));
