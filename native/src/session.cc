@@ -49,6 +49,45 @@ bool OptBool(const Napi::Object& o, const char* key, bool def) {
 
 std::string ErrText(int err) { return strerror(err < 0 ? -err : err); }
 
+// `o[name]`: absent, or an array whose every element `parse` accepts; TypeError naming the
+// element otherwise. One form for every target list of setTargets().
+template <typename T, typename Parse>
+std::set<T> ParseSet(Napi::Env env, const Napi::Object& o, const char* name, const char* list_form, const char* elem_form,
+                     Parse parse) {
+  std::set<T> out;
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(name) + " must be " + list_form);
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    T value{};
+    if (!parse(a.Get(i), &value))
+      throw Napi::TypeError::New(env, std::string(name) + "[" + std::to_string(i) + "] must be " + elem_form);
+    out.insert(std::move(value));
+  }
+  return out;
+}
+
+// Brings the BPF hash map `fd` from `have` to `want`: adds first, removes after, so an entry that
+// stays is never missing. Does not update `have` (the caller commits all lists together).
+template <typename T, typename Key, typename Describe>
+void SyncMap(Napi::Env env, int fd, const std::set<T>& have, const std::set<T>& want, const char* what, Key key_of,
+             Describe describe) {
+  uint8_t one = 1;
+  for (const T& t : want) {
+    if (have.count(t)) continue;
+    auto key = key_of(t);
+    if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) != 0)
+      throw MakeError(env, kErrSystem, std::string("adding ") + what + " " + describe(t) + " to the target map failed: " + ErrText(errno), errno);
+  }
+  for (const T& t : have) {
+    if (want.count(t)) continue;
+    auto key = key_of(t);
+    bpf_map_delete_elem(fd, &key);
+  }
+}
+
+
 // Translates a failed load into what the user can act on.
 Napi::Error LoadError(Napi::Env env, int err) {
   err = err < 0 ? -err : err;
@@ -239,102 +278,58 @@ Napi::Value Session::SetTargets(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "setTargets({ all?, tgids?, cgroupIds?, comms?, ports?, portMatch? })");
   Napi::Object o = info[0].As<Napi::Object>();
 
-  std::set<uint32_t> tgids;
-  Napi::Value tv = o.Get("tgids");
-  if (!tv.IsUndefined()) {
-    if (!tv.IsArray()) throw Napi::TypeError::New(env, "tgids must be an array of process ids");
-    Napi::Array a = tv.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value v = a.Get(i);
-      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-      if (d < 1 || d > 4194304 || d != static_cast<uint32_t>(d))
-        throw Napi::TypeError::New(env, "tgids[" + std::to_string(i) + "] must be a process id (1..4194304)");
-      tgids.insert(static_cast<uint32_t>(d));
-    }
-  }
-  std::set<uint64_t> cgroups;
-  Napi::Value cv = o.Get("cgroupIds");
-  if (!cv.IsUndefined()) {
-    if (!cv.IsArray()) throw Napi::TypeError::New(env, "cgroupIds must be an array of bigint cgroup ids");
-    Napi::Array a = cv.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value v = a.Get(i);
-      if (!v.IsBigInt()) throw Napi::TypeError::New(env, "cgroupIds[" + std::to_string(i) + "] must be a bigint");
-      bool lossless = false;
-      uint64_t id = v.As<Napi::BigInt>().Uint64Value(&lossless);
-      if (!lossless) throw Napi::TypeError::New(env, "cgroupIds[" + std::to_string(i) + "] does not fit in 64 bits");
-      cgroups.insert(id);
-    }
-  }
-  std::set<std::string> comms;
-  Napi::Value mv = o.Get("comms");
-  if (!mv.IsUndefined()) {
-    if (!mv.IsArray()) throw Napi::TypeError::New(env, "comms must be an array of process names");
-    Napi::Array a = mv.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value v = a.Get(i);
-      std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-      // comm holds 15 bytes and a NUL; a longer name could never match.
-      if (name.empty() || name.size() >= SOCKTAP_COMM_LEN || name.find('\0') != std::string::npos)
-        throw Napi::TypeError::New(env, "comms[" + std::to_string(i) + "] must be a process name of 1 to 15 bytes");
-      comms.insert(name);
-    }
-  }
-  std::set<uint16_t> ports;
-  Napi::Value pv = o.Get("ports");
-  if (!pv.IsUndefined()) {
-    if (!pv.IsArray()) throw Napi::TypeError::New(env, "ports must be an array of TCP ports");
-    Napi::Array a = pv.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value v = a.Get(i);
-      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-      if (d < 1 || d > 65535 || d != static_cast<uint16_t>(d))
-        throw Napi::TypeError::New(env, "ports[" + std::to_string(i) + "] must be a port (1..65535)");
-      ports.insert(static_cast<uint16_t>(d));
-    }
-  }
+  auto whole = [](const Napi::Value& v, double lo, double hi, double* out) {
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    *out = d;
+    return d >= lo && d <= hi && d == static_cast<double>(static_cast<uint64_t>(d));
+  };
+  std::set<uint32_t> tgids = ParseSet<uint32_t>(env, o, "tgids", "an array of process ids", "a process id (1..4194304)",
+                                                [&](const Napi::Value& v, uint32_t* out) {
+                                                  double d;
+                                                  if (!whole(v, 1, 4194304, &d)) return false;
+                                                  *out = static_cast<uint32_t>(d);
+                                                  return true;
+                                                });
+  std::set<uint64_t> cgroups = ParseSet<uint64_t>(env, o, "cgroupIds", "an array of bigint cgroup ids", "a bigint of at most 64 bits",
+                                                  [](const Napi::Value& v, uint64_t* out) {
+                                                    bool lossless = false;
+                                                    if (!v.IsBigInt()) return false;
+                                                    *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+                                                    return lossless;
+                                                  });
+  // comm holds 15 bytes and a NUL; a longer name could never match.
+  std::set<std::string> comms = ParseSet<std::string>(env, o, "comms", "an array of process names", "a process name of 1 to 15 bytes",
+                                                      [](const Napi::Value& v, std::string* out) {
+                                                        if (!v.IsString()) return false;
+                                                        *out = v.As<Napi::String>().Utf8Value();
+                                                        return !out->empty() && out->size() < SOCKTAP_COMM_LEN &&
+                                                               out->find('\0') == std::string::npos;
+                                                      });
+  std::set<uint16_t> ports = ParseSet<uint16_t>(env, o, "ports", "an array of TCP ports", "a port (1..65535)",
+                                                [&](const Napi::Value& v, uint16_t* out) {
+                                                  double d;
+                                                  if (!whole(v, 1, 65535, &d)) return false;
+                                                  *out = static_cast<uint16_t>(d);
+                                                  return true;
+                                                });
   // Which side's port counts: 1 local (accepted connections), 2 remote (opened ones), 3 both.
   uint32_t port_match = OptU32(o, "portMatch", 3, 1, 3);
   bool all = OptBool(o, "all", false);
 
   // Add before removing and flip the switches last, so a target that stays is never missed.
-  uint8_t one = 1;
-  int tfd = bpf_map__fd(skel_->maps.target_tgids);
-  for (uint32_t t : tgids) {
-    if (!tgids_.count(t) && bpf_map_update_elem(tfd, &t, &one, BPF_ANY) != 0)
-      throw MakeError(env, kErrSystem, "adding pid " + std::to_string(t) + " to the target map failed: " + ErrText(errno), errno);
-  }
-  for (uint32_t t : tgids_)
-    if (!tgids.count(t)) bpf_map_delete_elem(tfd, &t);
-  int cfd = bpf_map__fd(skel_->maps.target_cgroups);
-  for (uint64_t c : cgroups) {
-    if (!cgroups_.count(c) && bpf_map_update_elem(cfd, &c, &one, BPF_ANY) != 0)
-      throw MakeError(env, kErrSystem, "adding cgroup " + std::to_string(c) + " to the target map failed: " + ErrText(errno), errno);
-  }
-  for (uint64_t c : cgroups_)
-    if (!cgroups.count(c)) bpf_map_delete_elem(cfd, &c);
-  int mfd = bpf_map__fd(skel_->maps.target_comms);
-  auto comm_key = [](const std::string& name) {
-    std::array<char, SOCKTAP_COMM_LEN> key{};
-    std::memcpy(key.data(), name.data(), name.size());
-    return key;
-  };
-  for (const std::string& c : comms) {
-    auto key = comm_key(c);
-    if (!comms_.count(c) && bpf_map_update_elem(mfd, key.data(), &one, BPF_ANY) != 0)
-      throw MakeError(env, kErrSystem, "adding process name " + c + " to the target map failed: " + ErrText(errno), errno);
-  }
-  for (const std::string& c : comms_) {
-    auto key = comm_key(c);
-    if (!comms.count(c)) bpf_map_delete_elem(mfd, key.data());
-  }
-  int pfd = bpf_map__fd(skel_->maps.target_ports);
-  for (uint16_t p : ports) {
-    if (!ports_.count(p) && bpf_map_update_elem(pfd, &p, &one, BPF_ANY) != 0)
-      throw MakeError(env, kErrSystem, "adding port " + std::to_string(p) + " to the target map failed: " + ErrText(errno), errno);
-  }
-  for (uint16_t p : ports_)
-    if (!ports.count(p)) bpf_map_delete_elem(pfd, &p);
+  SyncMap<uint32_t>(env, bpf_map__fd(skel_->maps.target_tgids), tgids_, tgids, "pid",
+                    [](const uint32_t& t) { return t; }, [](const uint32_t& t) { return std::to_string(t); });
+  SyncMap<uint64_t>(env, bpf_map__fd(skel_->maps.target_cgroups), cgroups_, cgroups, "cgroup",
+                    [](const uint64_t& c) { return c; }, [](const uint64_t& c) { return std::to_string(c); });
+  SyncMap<std::string>(env, bpf_map__fd(skel_->maps.target_comms), comms_, comms, "process name",
+                       [](const std::string& name) {
+                         std::array<char, SOCKTAP_COMM_LEN> key{};  // NUL-padded, as the BPF side reads it
+                         std::memcpy(key.data(), name.data(), name.size());
+                         return key;
+                       },
+                       [](const std::string& name) { return name; });
+  SyncMap<uint16_t>(env, bpf_map__fd(skel_->maps.target_ports), ports_, ports, "port",
+                    [](const uint16_t& p) { return p; }, [](const uint16_t& p) { return std::to_string(p); });
   ports_ = std::move(ports);
   // Connections already judged keep their verdict; new ones are judged by the new ports.
   skel_->bss->filter_by_port = ports_.empty() ? 0 : port_match;

@@ -13,6 +13,7 @@ import { freePort, run, start, tempDir } from '../helpers/procs';
 import { startEchoServer } from '../helpers/fixtures';
 import { startOtlpReceiver } from '../helpers/otlp-receiver';
 import { HarSchema } from '../helpers/har-schema';
+import { collectLines } from '../helpers/lines';
 
 const bin = path.join(__dirname, '..', '..', 'bin', 'socktap.js');
 
@@ -26,16 +27,7 @@ test('one exchange reaches the unix socket, OTLP, HAR and /metrics', async (t) =
   t.after(() => otlp.close());
   const sock = path.join(dir, 'eve.sock');
   const lines: string[] = [];
-  const listener = net.createServer((c) => {
-    let buf = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => {
-      buf += d;
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      lines.push(...parts);
-    });
-  });
+  const listener = net.createServer((c) => collectLines(c, lines));
   await new Promise<void>((r) => listener.listen(sock, r));
   t.after(() => listener.close());
   const harFile = path.join(dir, 'out.har');

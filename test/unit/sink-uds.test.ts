@@ -14,6 +14,7 @@ import type { ExchangeRecord } from '../../agent/pipeline/record';
 import { toJsonLine } from '../../agent/pipeline/record-json';
 import { exchangeRecord } from '../helpers/exchange-records';
 import { tempDir } from '../helpers/procs';
+import { collectLines } from '../helpers/lines';
 
 function records(from: number, n: number): ExchangeRecord[] {
   return Array.from({ length: n }, (_, i) => exchangeRecord({ request: { target: `/r/${from + i}` } }));
@@ -143,23 +144,11 @@ test('listen mode: socket file 0660 replacing a stale one, every consumer gets e
 
   // No consumer yet: records wait.
   for (const r of records(0, 3)) sink.offer(r);
-  const read = (c: net.Socket) => {
-    const lines: string[] = [];
-    let buf = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => {
-      buf += d;
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      lines.push(...parts);
-    });
-    return lines;
-  };
   const a = net.createConnection(sockPath);
-  const aLines = read(a);
+  const aLines = collectLines(a);
   await until('the backlog at the first consumer', () => aLines.length === 3);
   const b = net.createConnection(sockPath);
-  const bLines = read(b);
+  const bLines = collectLines(b);
   await new Promise((r) => b.once('connect', r));
   await new Promise((r) => setTimeout(r, 20));
   for (const r of records(3, 4)) sink.offer(r);
