@@ -20,10 +20,11 @@ import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-
 import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
+import { benchmarkMain, fix, int, pct, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { sleep } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
-import { measureBaseline, type BaselineRun, type WrkSettings } from './lib/runs';
-import { median, summarize, sum, type Summary } from './lib/stats';
+import { measureBaseline, type WrkSettings } from './lib/runs';
+import { median, summarize, sum } from './lib/stats';
 import { runWrk, type WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4. */
@@ -138,37 +139,7 @@ async function measureAgent(nginx: Nginx, w: WrkSettings): Promise<AgentRun> {
   }
 }
 
-interface Round {
-  readonly round: number;
-  readonly order: 'without-first' | 'with-first';
-  readonly without: BaselineRun;
-  readonly with: AgentRun;
-  readonly ratio: number;
-}
-
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
-const fix = (x: number, d = 2) => x.toFixed(d);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-async function runRound(i: number, c: Config, nginx: Nginx): Promise<Round> {
-  const withFirst = i % 2 === 1;
-  let without: BaselineRun | undefined;
-  let withAgent: AgentRun | undefined;
-  for (const kind of withFirst ? ['with', 'without'] : ['without', 'with']) {
-    await sleep(500);
-    if (kind === 'without') {
-      without = await measureBaseline(nginx, c.wrk);
-      console.log(`round ${i + 1}/${c.rounds}  without  ${int(without.wrk.requestsPerSec)} req/s`);
-    } else {
-      const a = (withAgent = await measureAgent(nginx, c.wrk));
-      console.log(
-        `round ${i + 1}/${c.rounds}  with     ${int(a.wrk.requestsPerSec)} req/s  served ${a.served}  at sink ${a.atSinkForUrl}  ` +
-          `missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  lost ${a.stats.EventLost}`,
-      );
-    }
-  }
-  return { round: i + 1, order: withFirst ? 'with-first' : 'without-first', without: without!, with: withAgent!, ratio: withAgent!.wrk.requestsPerSec / without!.wrk.requestsPerSec };
-}
+type Round = AlternatingRound<AgentRun>;
 
 function summarizeRounds(rounds: readonly Round[]) {
   const w = rounds.map((r) => r.with);
@@ -222,7 +193,7 @@ function roundRows(rounds: readonly Round[]): string[][] {
 }
 
 function summaryRows(s: Results): string[][] {
-  const row = (name: string, x: Summary, f: (v: number) => string) => [name, f(x.min), f(x.median), f(x.max)];
+  const row = summaryRow;
   return [
     row('throughput ratio (with / without)', s.ratio, (v) => `${fix(v, 3)}x`),
     row('req/s without agent', s.requestsPerSecWithout, int),
@@ -278,7 +249,6 @@ Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`)
 }
 
 async function main(): Promise<void> {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
   const c = parseConfig(process.argv.slice(2));
   if (!c) {
     console.log(USAGE);
@@ -295,7 +265,8 @@ async function main(): Promise<void> {
       console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the agent)`);
     }
     const rounds: Round[] = [];
-    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, c, nginx));
+    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureAgent(nginx, c.wrk), describe: (a: AgentRun) => `served ${a.served}  at sink ${a.atSinkForUrl}  missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  lost ${a.stats.EventLost}` };
+    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, plan));
     const s = summarizeRounds(rounds);
     console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
     console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
@@ -308,11 +279,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+benchmarkMain(main, USAGE);

@@ -15,10 +15,10 @@ import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { sleep } from './lib/procs';
+import { benchmarkMain, fix, int, pct, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
-import { measureBaseline, measureTracer, type BaselineRun, type TracerRun, type WrkSettings } from './lib/runs';
-import { median, summarize, sum, type Summary } from './lib/stats';
+import { measureBaseline, measureTracer, type TracerRun, type WrkSettings } from './lib/runs';
+import { median, summarize, sum } from './lib/stats';
 
 /** From the issue: the engine alone may cost at most 5 % of nginx's throughput. */
 const TARGET_RATIO = 0.95;
@@ -77,49 +77,10 @@ function rerunCommand(c: Config): string {
   return parts.join(' ');
 }
 
-interface Round {
-  readonly round: number;
-  readonly order: 'without-first' | 'with-first';
-  readonly without: BaselineRun;
-  readonly with: TracerRun;
-  /** req/s with the tracer / req/s without, same round. */
-  readonly ratio: number;
-}
-
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
-const fix = (x: number, d = 2) => x.toFixed(d);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+type Round = AlternatingRound<TracerRun>;
 
 function tracerOptions(c: Config) {
   return c.pollMs === undefined ? {} : { pollIntervalMs: c.pollMs };
-}
-
-async function runRound(i: number, c: Config, nginx: Nginx): Promise<Round> {
-  const withFirst = i % 2 === 1;
-  let without: BaselineRun | undefined;
-  let withTracer: TracerRun | undefined;
-  for (const kind of withFirst ? ['with', 'without'] : ['without', 'with']) {
-    // A short pause lets the previous run's connections close and the worker go idle.
-    await sleep(500);
-    if (kind === 'without') {
-      without = await measureBaseline(nginx, c.wrk);
-      console.log(`round ${i + 1}/${c.rounds}  without  ${int(without.wrk.requestsPerSec)} req/s`);
-    } else {
-      withTracer = await measureTracer(nginx, c.wrk, tracerOptions(c));
-      const t = withTracer;
-      console.log(
-        `round ${i + 1}/${c.rounds}  with     ${int(t.wrk.requestsPerSec)} req/s  ${int(t.eventsPerSec)} events/s  ` +
-          `${fix(t.cpuUsPerRequest)} µs CPU/req  lost ${t.stats.lostEvents}  handoff drops ${t.stats.handoffDroppedRecords}`,
-      );
-    }
-  }
-  return {
-    round: i + 1,
-    order: withFirst ? 'with-first' : 'without-first',
-    without: without!,
-    with: withTracer!,
-    ratio: withTracer!.wrk.requestsPerSec / without!.wrk.requestsPerSec,
-  };
 }
 
 function summarizeRounds(rounds: readonly Round[]) {
@@ -181,7 +142,7 @@ function roundRows(rounds: readonly Round[]): string[][] {
 }
 
 function summaryRows(s: Results): string[][] {
-  const row = (name: string, x: Summary, f: (v: number) => string) => [name, f(x.min), f(x.median), f(x.max)];
+  const row = summaryRow;
   return [
     row('throughput ratio (with / without)', s.ratio, (v) => `${fix(v, 3)}x`),
     row('req/s without agent', s.requestsPerSecWithout, int),
@@ -245,7 +206,6 @@ Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`)
 
 async function main(): Promise<void> {
   // Ctrl-C during a long run must not leave nginx listening: exit() runs the children's cleanup.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
   const c = parseConfig(process.argv.slice(2));
   if (!c) {
     console.log(USAGE);
@@ -264,7 +224,8 @@ async function main(): Promise<void> {
       console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the tracer)`);
     }
     const rounds: Round[] = [];
-    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, c, nginx));
+    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureTracer(nginx, c.wrk, tracerOptions(c)), describe: (t: TracerRun) => `${int(t.eventsPerSec)} events/s  ${fix(t.cpuUsPerRequest)} µs CPU/req  lost ${t.stats.lostEvents}  handoff drops ${t.stats.handoffDroppedRecords}` };
+    for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, plan));
     const s = summarizeRounds(rounds);
 
     console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
@@ -286,11 +247,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(err instanceof SocktapError ? `${err.code}: ${err.message}` : err);
-  process.exit(1);
-});
+benchmarkMain(main, USAGE, (err) => (err instanceof SocktapError ? `${err.code}: ${err.message}` : err));

@@ -137,7 +137,7 @@ export class JsonLineWriter {
 
   /** A JSON string literal, escaped as JSON.stringify escapes, encoded as UTF-8. */
   private str(s: string): void {
-    // Worst case: \uXXXX (6 bytes) per UTF-16 unit, and the two quotes.
+    // Worst case: a six-byte \u escape per UTF-16 unit, and the two quotes.
     this.room(s.length * 6 + 2);
     const buf = this.buf;
     let o = this.length;
@@ -182,7 +182,7 @@ export class JsonLineWriter {
     this.length = o;
   }
 
-  /** `uXXXX` (the backslash is already written), lower-case hex as JSON.stringify writes it. */
+  /** `u` and four hex digits (the backslash is already written), lower case as JSON.stringify writes them. */
   private unicodeEscape(o: number, c: number): number {
     const buf = this.buf;
     buf[o++] = 0x75;

@@ -1,0 +1,77 @@
+/**
+ * What every with/without benchmark shares: rounds that run the server once without and once
+ * with the agent, the order alternating so slow drift cancels out; the number formats of the
+ * reports; and the entry point's handling of signals and usage errors.
+ */
+import { UsageError } from './args';
+import { sleep } from './procs';
+import type { BaselineRun } from './runs';
+import type { Summary } from './stats';
+import type { WrkResult } from './wrk';
+
+export interface Round<W extends { readonly wrk: WrkResult }> {
+  readonly round: number;
+  readonly order: 'without-first' | 'with-first';
+  readonly without: BaselineRun;
+  readonly with: W;
+  /** req/s with the agent / req/s without, same round. */
+  readonly ratio: number;
+}
+
+export interface RoundPlan<W extends { readonly wrk: WrkResult }> {
+  readonly rounds: number;
+  without(): Promise<BaselineRun>;
+  with(): Promise<W>;
+  /** The progress line's figures for a run with the agent. */
+  describe(run: W): string;
+}
+
+/** Round `i` (0-based) of `plan`: odd rounds run with the agent first. */
+export async function runRound<W extends { readonly wrk: WrkResult }>(i: number, plan: RoundPlan<W>): Promise<Round<W>> {
+  const withFirst = i % 2 === 1;
+  let without: BaselineRun | undefined;
+  let withAgent: W | undefined;
+  for (const kind of withFirst ? ['with', 'without'] : ['without', 'with']) {
+    // A short pause lets the previous run's connections close and the worker go idle.
+    await sleep(500);
+    if (kind === 'without') {
+      without = await plan.without();
+      console.log(`round ${i + 1}/${plan.rounds}  without  ${int(without.wrk.requestsPerSec)} req/s`);
+    } else {
+      withAgent = await plan.with();
+      console.log(`round ${i + 1}/${plan.rounds}  with     ${int(withAgent.wrk.requestsPerSec)} req/s  ${plan.describe(withAgent)}`);
+    }
+  }
+  return {
+    round: i + 1,
+    order: withFirst ? 'with-first' : 'without-first',
+    without: without!,
+    with: withAgent!,
+    ratio: withAgent!.wrk.requestsPerSec / without!.wrk.requestsPerSec,
+  };
+}
+
+export const int = (x: number) => Math.round(x).toLocaleString('en-US');
+export const fix = (x: number, d = 2) => x.toFixed(d);
+export const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** A row of a min / median / max table. */
+export function summaryRow(name: string, x: Summary, f: (v: number) => string): string[] {
+  return [name, f(x.min), f(x.median), f(x.max)];
+}
+
+/**
+ * Runs a benchmark's `main`: Ctrl-C must not leave nginx listening (exit() runs the children's
+ * cleanup); usage errors print the usage and exit 2, anything else exits 1.
+ */
+export function benchmarkMain(main: () => Promise<void>, usage: string, describe: (err: unknown) => unknown = (e) => e): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    console.error(describe(err));
+    process.exit(1);
+  });
+}
