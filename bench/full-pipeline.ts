@@ -20,7 +20,7 @@ import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-
 import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { benchmarkMain, fix, int, pct, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { sleep } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { measureBaseline, type WrkSettings } from './lib/runs';
@@ -174,15 +174,11 @@ function summarizeRounds(rounds: readonly Round[]) {
 
 type Results = ReturnType<typeof summarizeRounds>;
 
-const roundHeader = ['round', 'order', 'req/s without', 'req/s with', 'ratio', 'served', 'at sink', 'missing', 'agent µs/exchange', 'agent core', 'EventLost'];
+const roundHeader = [...ROUND_HEADER_LEAD, 'served', 'at sink', 'missing', 'agent µs/exchange', 'agent core', 'EventLost'];
 
 function roundRows(rounds: readonly Round[]): string[][] {
   return rounds.map((r) => [
-    String(r.round),
-    r.order === 'with-first' ? 'with first' : 'without first',
-    int(r.without.wrk.requestsPerSec),
-    int(r.with.wrk.requestsPerSec),
-    fix(r.ratio, 3),
+    ...roundLead(r),
     int(r.with.served),
     int(r.with.atSinkForUrl),
     int(r.with.missing),

@@ -15,7 +15,7 @@ import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { benchmarkMain, fix, int, pct, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { measureBaseline, measureTracer, type TracerRun, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
@@ -123,15 +123,11 @@ function summarizeRounds(rounds: readonly Round[]) {
 
 type Results = ReturnType<typeof summarizeRounds>;
 
-const roundHeader = ['round', 'order', 'req/s without', 'req/s with', 'ratio', 'events/s', 'agent µs/req', 'agent core', 'nginx µs/req w/o→with', 'lost', 'handoff drops'];
+const roundHeader = [...ROUND_HEADER_LEAD, 'events/s', 'agent µs/req', 'agent core', 'nginx µs/req w/o→with', 'lost', 'handoff drops'];
 
 function roundRows(rounds: readonly Round[]): string[][] {
   return rounds.map((r) => [
-    String(r.round),
-    r.order === 'with-first' ? 'with first' : 'without first',
-    int(r.without.wrk.requestsPerSec),
-    int(r.with.wrk.requestsPerSec),
-    fix(r.ratio, 3),
+    ...roundLead(r),
     int(r.with.eventsPerSec),
     fix(r.with.cpuUsPerRequest),
     pct(r.with.cpuCoreShare),

@@ -75,3 +75,10 @@ export function benchmarkMain(main: () => Promise<void>, usage: string, describe
     process.exit(1);
   });
 }
+
+/** The columns every per-round table starts with, and their cells for a round. */
+export const ROUND_HEADER_LEAD = ['round', 'order', 'req/s without', 'req/s with', 'ratio'];
+
+export function roundLead(r: Round<{ readonly wrk: WrkResult }>): string[] {
+  return [String(r.round), r.order === 'with-first' ? 'with first' : 'without first', int(r.without.wrk.requestsPerSec), int(r.with.wrk.requestsPerSec), fix(r.ratio, 3)];
+}
