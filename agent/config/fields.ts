@@ -102,3 +102,16 @@ export function comm() {
 export function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;
 }
+
+/** A Kubernetes label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export function k8sKey() {
+  const form = 'a Kubernetes label or annotation key like example.com/name';
+  return z.string(must(form)).refine((v) => {
+    const slash = v.lastIndexOf('/');
+    const prefix = slash < 0 ? '' : v.slice(0, slash);
+    const name = slash < 0 ? v : v.slice(slash + 1);
+    const nameOk = name.length >= 1 && name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+    const prefixOk = slash < 0 || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
+    return nameOk && prefixOk;
+  }, must(form));
+}

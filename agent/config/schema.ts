@@ -18,11 +18,13 @@ import {
   hostPort,
   httpUrl,
   intIn,
+  k8sKey,
   must,
   oneOf,
   powerOfTwo,
 } from './fields';
 import { toConfigError } from './issues';
+import { DEFAULT_MIRRORING_KEYS } from '../k8s/mirroring-rules';
 
 /** Capture directions: connections a process accepted (`ingress`), opened (`egress`), or both. */
 export const CAPTURE_MODES = ['all', 'ingress', 'egress'] as const;
@@ -143,6 +145,14 @@ export const AgentConfigSchema = z
       capture_all_namespaces: bool().default(false),
       /** Watch the Kubernetes API and capture pods by the mirroring rules. @default false */
       k8s_enabled: bool().default(false),
+      /** Namespace label switching mirroring on (`enabled`) or off (`disabled`). @default 'traceableai-mirror' */
+      mirror_namespace_label: k8sKey().default(DEFAULT_MIRRORING_KEYS.namespaceLabel),
+      /** Pod annotation; `"false"` switches a pod off. @default 'mirror.traceable.ai/enabled' */
+      mirror_pod_enabled_annotation: k8sKey().default(DEFAULT_MIRRORING_KEYS.podEnabledAnnotation),
+      /** Pod annotation choosing the pod's mode (`ingress`, `egress`, `all`). @default 'mirror.traceable.ai/mode' */
+      mirror_pod_mode_annotation: k8sKey().default(DEFAULT_MIRRORING_KEYS.podModeAnnotation),
+      /** Namespace annotation choosing the default mode of its pods. @default 'mirror.traceable.ai/defaultMode' */
+      mirror_namespace_mode_annotation: k8sKey().default(DEFAULT_MIRRORING_KEYS.namespaceDefaultModeAnnotation),
       /**
        * Directions captured when no pod or namespace annotation says otherwise: `ingress`
        * (connections a process accepted), `egress` (connections it opened) or `all`.

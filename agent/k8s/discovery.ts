@@ -115,7 +115,8 @@ export class PodDiscovery {
     let kc = this.options.kubeConfig;
     if (kc === undefined) {
       kc = new k8s.KubeConfig();
-      kc.loadFromCluster();
+      // KUBECONFIG or ~/.kube/config for local runs, else the in-cluster service account.
+      kc.loadFromDefault();
     }
     const api: CoreV1Api = kc.makeApiClient(k8s.CoreV1Api);
     const watch = new k8s.Watch(kc);

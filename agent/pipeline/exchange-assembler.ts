@@ -13,7 +13,7 @@ import type { Direction } from '../capture/layout';
 import { OrderedStream, type StreamPiece } from '../capture/ordered-stream';
 import { DEFAULT_REDACT_HEADERS } from '../config/schema';
 import { HttpConnectionParser, type HttpDirection } from '../http';
-import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type RecordDirection } from './record';
+import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type ProcessLabels, type RecordDirection } from './record';
 import { classifyStart, type StreamStart } from './role-inference';
 
 export interface ExchangeAssemblerOptions {
@@ -34,6 +34,11 @@ export interface ExchangeAssemblerOptions {
    * (ingress), the remote port of one it opened (egress), as `socktap run --port`. @default every port
    */
   ports?: readonly number[];
+  /**
+   * Per process (Kubernetes: per pod), asked once per connection by the process's pid: the mode
+   * to apply instead of `mode`, and the labels records carry. Undefined: `mode`, no labels.
+   */
+  processPolicy?: (pid: number) => { readonly mode: 'ingress' | 'egress' | 'all'; readonly labels: Readonly<ProcessLabels> } | undefined;
 }
 
 export interface ExchangeAssemblerStats {
@@ -95,6 +100,7 @@ export class ExchangeAssembler {
   private readonly maxBodyBytes: number;
   private readonly decodeContent: boolean;
   private readonly ports: ReadonlySet<number> | null;
+  private readonly processPolicy: ExchangeAssemblerOptions['processPolicy'];
   private readonly counts: ExchangeAssemblerStats = {
     exchanges: 0,
     requestParseErrors: 0,
@@ -119,6 +125,7 @@ export class ExchangeAssembler {
     this.maxBodyBytes = opts.maxBodyBytes ?? 65536;
     this.decodeContent = opts.decodeContent ?? false;
     this.ports = opts.ports && opts.ports.length > 0 ? new Set(opts.ports) : null;
+    this.processPolicy = opts.processPolicy;
   }
 
   get stats(): ExchangeAssemblerStats {
@@ -271,7 +278,9 @@ export class ExchangeAssembler {
     c.requestSide = requestSide;
     // Requests arriving at the traced process make it the server: its exchanges are ingress.
     const direction: RecordDirection = requestSide;
-    if (this.mode !== 'all' && this.mode !== direction) {
+    const policy = this.processPolicy?.(c.open.conn.tgid);
+    const mode = policy?.mode ?? this.mode;
+    if (mode !== 'all' && mode !== direction) {
       this.counts.droppedByMode++;
       this.ignore(c);
       return;
@@ -282,7 +291,7 @@ export class ExchangeAssembler {
       this.ignore(c);
       return;
     }
-    const info: ConnectionInfo = { id: o.conn.key, pid: o.conn.tgid, comm: o.comm, local: o.local, remote: o.remote, direction };
+    const info: ConnectionInfo = { id: o.conn.key, pid: o.conn.tgid, comm: o.comm, local: o.local, remote: o.remote, direction, labels: policy?.labels };
     c.parser = new HttpConnectionParser(
       { maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent },
       {

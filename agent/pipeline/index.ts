@@ -3,4 +3,4 @@ export { ExchangeAssembler } from './exchange-assembler';
 export type { ExchangeAssemblerOptions, ExchangeAssemblerStats } from './exchange-assembler';
 export { toJsonLine } from './record-json';
 export { REDACTED } from './record';
-export type { ExchangeRecord, RequestRecord, ResponseRecord, RecordDirection } from './record';
+export type { ExchangeRecord, ProcessLabels, RequestRecord, ResponseRecord, RecordDirection } from './record';

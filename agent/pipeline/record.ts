@@ -48,6 +48,16 @@ export interface ExchangeRecord {
   incomplete?: IncompleteReason;
 }
 
+/** Where a process runs, in Kubernetes terms; null outside Kubernetes or when unknown. */
+export interface ProcessLabels {
+  container_id: string | null;
+  pod: string | null;
+  namespace: string | null;
+  service: string | null;
+}
+
+export const NO_LABELS: Readonly<ProcessLabels> = Object.freeze({ container_id: null, pod: null, namespace: null, service: null });
+
 /** What the record needs to know about the connection, from its open event. */
 export interface ConnectionInfo {
   id: string;
@@ -56,9 +66,16 @@ export interface ConnectionInfo {
   local: Endpoint;
   remote: Endpoint;
   direction: RecordDirection;
+  /** @default NO_LABELS */
+  labels?: Readonly<ProcessLabels>;
 }
 
 export const REDACTED = '[REDACTED]';
+
+function processOf(conn: ConnectionInfo): ExchangeRecord['process'] {
+  const l = conn.labels ?? NO_LABELS;
+  return { pid: conn.pid, comm: conn.comm, container_id: l.container_id, pod: l.pod, namespace: l.namespace, service: l.service };
+}
 
 const MAX_PREFILTER_LENGTH = 64;
 
@@ -93,7 +110,7 @@ export class RecordBuilder {
       duration_ns: Math.max(0, Number(endNs - ex.requestStartNs)),
       direction: conn.direction,
       tls: false,
-      process: { pid: conn.pid, comm: conn.comm, container_id: null, pod: null, namespace: null, service: null },
+      process: processOf(conn),
       connection: {
         id: conn.id,
         local: { ip: conn.local.ip, port: conn.local.port },

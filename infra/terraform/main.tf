@@ -102,6 +102,10 @@ perfmap_queue_size: 1024
 uds_event_queue_size: 10000
 probe_event_queue_size: 50000
 capture_all_namespaces: ${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "true\nk8s_enabled: true" : "false\nk8s_enabled: true") : ("false\nk8s_enabled: false")}
+mirror_namespace_label: traceableai-mirror
+mirror_pod_enabled_annotation: mirror.traceable.ai/enabled
+mirror_pod_mode_annotation: mirror.traceable.ai/mode
+mirror_namespace_mode_annotation: mirror.traceable.ai/defaultMode
 mode: ingress
 log_format: text
 max_body_bytes: 65536
@@ -200,7 +204,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "bb2f49a1" : "816f5452") : ("81d2cdaf")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "81ca1592" : "70c0f4b3") : ("4f5b9e98")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"
@@ -477,7 +481,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set_when_ebpf_run_as_privileged" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "bb2f49a1" : "816f5452") : ("81d2cdaf")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "81ca1592" : "70c0f4b3") : ("4f5b9e98")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"

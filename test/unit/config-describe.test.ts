@@ -49,7 +49,9 @@ describe('config line', () => {
       describeConfig(DEFAULT_CONFIG),
       'config log_level:{value:"info"} proc_fs_path:{value:"/proc"} unix_domain_socket_addr:{value:"/var/log/sock/eve.json"} ' +
         'perfmap_queue_size:{value:1024} uds_event_queue_size:{value:10000} probe_event_queue_size:{value:50000} ' +
-        'capture_all_namespaces:{value:false} k8s_enabled:{value:false} mode:{value:"ingress"} max_active_ret_probe:{} ' +
+        'capture_all_namespaces:{value:false} k8s_enabled:{value:false} mirror_namespace_label:{value:"traceableai-mirror"} ' +
+        'mirror_pod_enabled_annotation:{value:"mirror.traceable.ai/enabled"} mirror_pod_mode_annotation:{value:"mirror.traceable.ai/mode"} ' +
+        'mirror_namespace_mode_annotation:{value:"mirror.traceable.ai/defaultMode"} mode:{value:"ingress"} max_active_ret_probe:{} ' +
         'log_format:{value:"text"} max_body_bytes:{value:65536} decode_content:{value:false} redact_headers:{value:["Authorization","Proxy-Authorization",' +
         '"Cookie","Set-Cookie","X-Api-Key","X-Auth-Token","X-Access-Token","X-Refresh-Token","X-Csrf-Token","X-Xsrf-Token",' +
         '"X-Amz-Security-Token"]} exporters:{uds:{enabled:{value:true} listen:{value:false}} stdout:{enabled:{value:false} ' +
@@ -68,7 +70,10 @@ describe('config line', () => {
       chunks[0]?.startsWith(
         'time="2022-07-18T09:39:56Z" level=info msg="config log_level:{value:\\"info\\"} proc_fs_path:{value:\\"/hostproc\\"} ' +
           'unix_domain_socket_addr:{value:\\"/var/log/sock/eve.json\\"} perfmap_queue_size:{value:1024} uds_event_queue_size:{value:10000} ' +
-          'probe_event_queue_size:{value:50000} capture_all_namespaces:{value:false} k8s_enabled:{value:true} mode:{value:\\"all\\"} ' +
+          'probe_event_queue_size:{value:50000} capture_all_namespaces:{value:false} k8s_enabled:{value:true} ' +
+          'mirror_namespace_label:{value:\\"traceableai-mirror\\"} mirror_pod_enabled_annotation:{value:\\"mirror.traceable.ai/enabled\\"} ' +
+          'mirror_pod_mode_annotation:{value:\\"mirror.traceable.ai/mode\\"} mirror_namespace_mode_annotation:{value:\\"mirror.traceable.ai/defaultMode\\"} ' +
+          'mode:{value:\\"all\\"} ' +
           'max_active_ret_probe:{value:1} ',
       ),
     );

@@ -61,6 +61,10 @@ describe('defaults', () => {
       probe_event_queue_size: 50000,
       capture_all_namespaces: false,
       k8s_enabled: false,
+      mirror_namespace_label: 'traceableai-mirror',
+      mirror_pod_enabled_annotation: 'mirror.traceable.ai/enabled',
+      mirror_pod_mode_annotation: 'mirror.traceable.ai/mode',
+      mirror_namespace_mode_annotation: 'mirror.traceable.ai/defaultMode',
       mode: 'ingress',
       log_format: 'text',
       max_body_bytes: 65536,
@@ -260,7 +264,8 @@ describe('unknown keys', () => {
     assert.equal(
       err.issues[0]?.problem,
       'unknown key "zzzzzz" at top level (expected one of log_level, proc_fs_path, unix_domain_socket_addr, perfmap_queue_size, ' +
-        'uds_event_queue_size, probe_event_queue_size, capture_all_namespaces, k8s_enabled, mode, max_active_ret_probe, log_format, ' +
+        'uds_event_queue_size, probe_event_queue_size, capture_all_namespaces, k8s_enabled, mirror_namespace_label, mirror_pod_enabled_annotation, ' +
+        'mirror_pod_mode_annotation, mirror_namespace_mode_annotation, mode, max_active_ret_probe, log_format, ' +
         'max_body_bytes, decode_content, redact_headers, exporters, stats_interval, metrics_addr, targets)',
     );
     assert.equal(err.issues[0]?.path, 'zzzzzz');
@@ -393,10 +398,15 @@ describe('environment and flags', () => {
       'SOCKTAP_TARGETS__PIDS',
       'SOCKTAP_STATS_INTERVAL',
       'SOCKTAP_METRICS_ADDR',
+      // The names the DaemonSet sets (infra/spec/container-env.ts MIRRORING_ENV).
+      'SOCKTAP_MIRROR_NAMESPACE_LABEL',
+      'SOCKTAP_MIRROR_POD_ENABLED_ANNOTATION',
+      'SOCKTAP_MIRROR_POD_MODE_ANNOTATION',
+      'SOCKTAP_MIRROR_NAMESPACE_MODE_ANNOTATION',
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 28);
+    assert.equal(names.length, 32);
     assert.equal(new Set(names).size, names.length);
   });
 

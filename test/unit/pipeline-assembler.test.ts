@@ -269,3 +269,34 @@ test('data of a connection never opened is counted and dropped; parse errors are
   assert.equal(asm.stats.orphanEvents, 1);
   assert.deepEqual([asm.stats.requestParseErrors, asm.stats.responseParseErrors], [1, 0]);
 });
+
+test('per-process policy (Kubernetes pods): its mode replaces the default, its labels reach the record, asked once per connection', () => {
+  const labels = { container_id: 'ab'.repeat(32), pod: 'web-1', namespace: 'shop', service: 'web', };
+  const asked: number[] = [];
+  const policy = (pid: number) => {
+    asked.push(pid);
+    if (pid === 1) return { mode: 'egress' as const, labels };
+    if (pid === 2) return { mode: 'all' as const, labels: { ...labels, pod: 'api-1', service: null } };
+    return undefined;
+  };
+  const server1 = conn('server', { pid: 1, fd: 3 });
+  const client1 = conn('client', { pid: 1, fd: 4 });
+  const server2 = conn('server', { pid: 2, fd: 5 });
+  const other = conn('server', { pid: 3, fd: 6 });
+  const events: CaptureEvent[] = [];
+  for (const c of [server1, client1, server2, other]) {
+    const [reqDir, resDir] = c === client1 ? (['egress', 'ingress'] as const) : (['ingress', 'egress'] as const);
+    events.push(c.open(), c.data(reqDir, GET, 2_000n), c.data(resDir, OK, 3_000n), c.data(reqDir, GET, 4_000n), c.data(resDir, OK, 5_000n), c.close(6_000n));
+  }
+  // Default mode ingress: pid 1 (egress) keeps only its client connection, pid 2 (all) its server
+  // one, pid 3 (no policy) its server one.
+  const { records, asm } = assemble(events, { mode: 'ingress', processPolicy: policy });
+  assert.deepEqual(records.map((r) => [r.process.pid, r.direction, r.process.pod, r.process.service]), [
+    [1, 'egress', 'web-1', 'web'], [1, 'egress', 'web-1', 'web'],
+    [2, 'ingress', 'api-1', null], [2, 'ingress', 'api-1', null],
+    [3, 'ingress', null, null], [3, 'ingress', null, null],
+  ]);
+  assert.deepEqual(records[0]!.process, { pid: 1, comm: 'nginx', ...labels });
+  assert.equal(asm.stats.droppedByMode, 1);
+  assert.deepEqual(asked, [1, 1, 2, 3], 'once per connection');
+});
