@@ -387,6 +387,8 @@ static __always_inline struct conn_state *conn_create(__u32 tgid, __u32 fd, __u3
 	ev.source = source;
 	ev.tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	/* Lets user space name the pod of a process too short-lived for a /proc scan to see. */
+	ev.cgroup_id = bpf_get_current_cgroup_id();
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flags())) {
 		if (c)
 			c->lost_events++;

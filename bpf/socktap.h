@@ -89,7 +89,7 @@ struct socktap_conn_id {
 	__u64 proc_start_ns;  /* process start time, ns since boot (task->start_boottime) */
 }; /* 24 bytes */
 
-/* SOCKTAP_EV_CONN_OPEN: a connection became known. 104 bytes. */
+/* SOCKTAP_EV_CONN_OPEN: a connection became known. 112 bytes. */
 struct socktap_conn_open {
 	__u32 type;                 /* SOCKTAP_EV_CONN_OPEN */
 	__u32 role;                 /* enum socktap_role */
@@ -104,6 +104,7 @@ struct socktap_conn_open {
 	__u32 source;               /* enum socktap_conn_source */
 	__u32 tid;                  /* thread that made the call */
 	char comm[SOCKTAP_COMM_LEN];/* thread name at the time (task->comm) */
+	__u64 cgroup_id;            /* cgroup v2 id of the process at the time (Kubernetes: its container) */
 };
 
 /* SOCKTAP_EV_CONN_CLOSE: the process closed the fd. 56 bytes. */

@@ -222,6 +222,7 @@ export function decodeBatch(
         tsNs: batch.readBigUInt64LE(rec + CONN_OPEN.ts_ns),
         tid: batch.readUInt32LE(rec + CONN_OPEN.tid),
         comm: cString(batch, rec + CONN_OPEN.comm, 16),
+        cgroupId: batch.readBigUInt64LE(rec + CONN_OPEN.cgroup_id),
       });
     } else if (type === EV_CONN_CLOSE && len >= CONN_CLOSE.size) {
       const conn = ids.get(batch, rec + CONN_CLOSE.id);

@@ -31,6 +31,8 @@ export interface ConnOpenEvent {
   readonly tsNs: bigint;
   readonly tid: number;
   readonly comm: string;
+  /** cgroup v2 id of the process when the connection was seen (Kubernetes: its container). */
+  readonly cgroupId: bigint;
 }
 
 export interface ConnCloseEvent {

@@ -6,7 +6,7 @@
 export const CONN_ID = { size: 24, tgid: 0, fd: 4, generation: 8, proc_start_ns: 16 } as const;
 
 export const CONN_OPEN = {
-  size: 104,
+  size: 112,
   type: 0,
   role: 4,
   ts_ns: 8,
@@ -20,6 +20,7 @@ export const CONN_OPEN = {
   source: 80,
   tid: 84,
   comm: 88,
+  cgroup_id: 104,
 } as const;
 
 export const CONN_CLOSE = { size: 56, type: 0, ts_ns: 8, id: 16, ingress_bytes: 40, egress_bytes: 48 } as const;

@@ -116,7 +116,13 @@ export class PodDiscovery {
     if (kc === undefined) {
       kc = new k8s.KubeConfig();
       // KUBECONFIG or ~/.kube/config for local runs, else the in-cluster service account.
-      kc.loadFromDefault();
+      try {
+        kc.loadFromDefault();
+      } catch (err) {
+        this.stopped = true;
+        const from = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config or the in-cluster service account';
+        throw new SocktapError('SOCKTAP_CONFIG', `cannot load the Kubernetes client configuration from ${from}: ${(err as Error).message}`, { cause: err });
+      }
     }
     const api: CoreV1Api = kc.makeApiClient(k8s.CoreV1Api);
     const watch = new k8s.Watch(kc);

@@ -35,10 +35,11 @@ export interface ExchangeAssemblerOptions {
    */
   ports?: readonly number[];
   /**
-   * Per process (Kubernetes: per pod), asked once per connection by the process's pid: the mode
-   * to apply instead of `mode`, and the labels records carry. Undefined: `mode`, no labels.
+   * Per process (Kubernetes: per pod), asked once per connection with the process's pid and
+   * cgroup id: the mode to apply instead of `mode`, and the labels records carry. Undefined:
+   * `mode`, no labels.
    */
-  processPolicy?: (pid: number) => { readonly mode: 'ingress' | 'egress' | 'all'; readonly labels: Readonly<ProcessLabels> } | undefined;
+  processPolicy?: (pid: number, cgroupId: bigint) => { readonly mode: 'ingress' | 'egress' | 'all'; readonly labels: Readonly<ProcessLabels> } | undefined;
 }
 
 export interface ExchangeAssemblerStats {
@@ -278,7 +279,7 @@ export class ExchangeAssembler {
     c.requestSide = requestSide;
     // Requests arriving at the traced process make it the server: its exchanges are ingress.
     const direction: RecordDirection = requestSide;
-    const policy = this.processPolicy?.(c.open.conn.tgid);
+    const policy = this.processPolicy?.(c.open.conn.tgid, c.open.cgroupId);
     const mode = policy?.mode ?? this.mode;
     if (mode !== 'all' && mode !== direction) {
       this.counts.droppedByMode++;

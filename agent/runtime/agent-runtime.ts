@@ -8,7 +8,7 @@ import type { AgentConfig } from '../config/schema';
 import { Tracer, type Targets, type TracerOptions, type TracerStats } from '../capture/tracer';
 import type { Logger } from '../log/logger';
 import { logStats, type StatCounters } from '../log/stats-line';
-import { ExchangeAssembler, type ExchangeRecord } from '../pipeline';
+import { ExchangeAssembler, type ExchangeAssemblerOptions, type ExchangeRecord } from '../pipeline';
 import type { Sink } from '../sinks/sink';
 import { startMetricsServer } from './metrics-server';
 import { statCounters, type PipelineSnapshot } from './stat-counters';
@@ -23,6 +23,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Also called for every record (e.g. the demo's live view), after the sinks were offered it. */
   onRecord?: (record: ExchangeRecord) => void;
+  /** Per-process mode and labels (Kubernetes mode). */
+  processPolicy?: ExchangeAssemblerOptions['processPolicy'];
   /** Tracer settings beyond the config's (tests: small rings). */
   tracer?: Omit<TracerOptions, 'targets'>;
 }
@@ -58,6 +60,7 @@ export class AgentRuntime {
         clock: this.tracer.clock,
         mode: config.mode,
         ports: options.ports,
+        processPolicy: options.processPolicy,
         maxBodyBytes: config.max_body_bytes,
         decodeContent: config.decode_content,
         redactHeaders: config.redact_headers,

@@ -40,6 +40,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FIELD(open, socktap_conn_open, source);
   FIELD(open, socktap_conn_open, tid);
   FIELD(open, socktap_conn_open, comm);
+  FIELD(open, socktap_conn_open, cgroup_id);
   out.Set("conn_open", open);
 
   Napi::Object close = Napi::Object::New(env);

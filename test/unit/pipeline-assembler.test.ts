@@ -23,7 +23,7 @@ function conn(role: Role, opts: { pid?: number; fd?: number; comm?: string } = {
       return {
         kind: 'open', conn: id, role, source: role === 'server' ? 'accept' : role === 'client' ? 'connect' : 'first_data',
         family: 'ipv4', protocol: 'tcp', local: { ip: '127.0.0.1', port: 8080 }, remote: { ip: '127.0.0.1', port: 51234 },
-        tsNs, tid: pid, comm: opts.comm ?? 'nginx',
+        tsNs, tid: pid, comm: opts.comm ?? 'nginx', cgroupId: 77n,
       };
     },
     /** The next slice of `dir`; `at` places it elsewhere (reordering), `len` > bytes makes a hole. */
@@ -273,7 +273,8 @@ test('data of a connection never opened is counted and dropped; parse errors are
 test('per-process policy (Kubernetes pods): its mode replaces the default, its labels reach the record, asked once per connection', () => {
   const labels = { container_id: 'ab'.repeat(32), pod: 'web-1', namespace: 'shop', service: 'web', };
   const asked: number[] = [];
-  const policy = (pid: number) => {
+  const policy = (pid: number, cgroupId: bigint) => {
+    assert.equal(cgroupId, 77n, 'the cgroup the kernel saw');
     asked.push(pid);
     if (pid === 1) return { mode: 'egress' as const, labels };
     if (pid === 2) return { mode: 'all' as const, labels: { ...labels, pod: 'api-1', service: null } };

@@ -10,6 +10,7 @@ import type { AgentConfig, AgentConfigOverrides } from '../../config/schema';
 import { describeConfig, describeSystem, readSystemInfo } from '../../config/describe';
 import { createLogger, type Logger } from '../../log/logger';
 import { AgentRuntime } from '../../runtime/agent-runtime';
+import { KubernetesMode } from '../../runtime/kubernetes-mode';
 import { createSinks } from '../../sinks/from-config';
 import { PRETTY_HEADER } from '../../sinks/pretty-line';
 import { SocktapError } from '../../util/errors';
@@ -144,14 +145,8 @@ export function flagOfKey(path: readonly PropertyKey[]): string | undefined {
  */
 export function selection(config: AgentConfig, all: boolean): { targets: Targets; ports: number[] } {
   const { pids, comms, ports } = config.targets;
-  if (config.k8s_enabled) {
-    // The DaemonSet's config sets it; choosing pods by the mirroring rules is not built yet.
-    throw new SocktapError(
-      'SOCKTAP_CONFIG',
-      'k8s_enabled: true asks for Kubernetes mode (pods chosen by the mirroring rules), which this version of socktap does not have yet; ' +
-        'set k8s_enabled: false and choose processes with --pid, --comm, --port or --all (or targets: in the config file)',
-    );
-  }
+  // Kubernetes mode: the pods the mirroring rules select are the targets (see kubernetes-mode.ts).
+  if (config.k8s_enabled) return { targets: {}, ports: [...ports] };
   const processSelectors = pids.length + comms.length;
   if (!all && processSelectors === 0 && ports.length === 0) {
     throw new SocktapError('SOCKTAP_USAGE', 'choose what to capture with --pid PID, --comm NAME, --port PORT or --all (or targets: in the config file)');
@@ -200,6 +195,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.log_level, format: config.log_format });
   for (const n of notices) log.warn(n);
   const { targets, ports } = selection(config, values.all === true);
+  if (config.k8s_enabled && (values.pid || values.comm || values.all)) {
+    throw new SocktapError('SOCKTAP_USAGE', 'with k8s_enabled: true the mirroring rules choose the pods: drop --pid, --comm and --all');
+  }
   log.info(describeConfig(config));
   log.info(describeSystem(readSystemInfo()));
   return runAgent({ config, targets, ports, log, duration });
@@ -207,18 +205,28 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 async function runAgent(o: { config: AgentConfig; targets: Targets; ports: number[]; log: Logger; duration?: number }): Promise<number> {
   const { config, log } = o;
+  const k8s = config.k8s_enabled ? new KubernetesMode({ config, log }) : undefined;
   const sinks = await createSinks(config, log);
   if (sinks.length === 0) log.warn('every exporter is disabled: exchanges are parsed and counted but go nowhere');
-  const runtime = new AgentRuntime({ config, targets: o.targets, ports: o.ports, sinks, log });
+  const runtime = new AgentRuntime({ config, targets: o.targets, ports: o.ports, sinks, log, processPolicy: k8s?.processPolicy });
   try {
     await runtime.start();
   } catch (err) {
     await Promise.all(sinks.map((s) => s.close(0)));
     throw err;
   }
+  try {
+    await k8s?.start(runtime.tracer);
+  } catch (err) {
+    await k8s?.stop();
+    await runtime.stop(0);
+    throw err;
+  }
   if (config.exporters.stdout.enabled && config.exporters.stdout.format === 'pretty') process.stdout.write(PRETTY_HEADER + '\n');
-  log.info(`capturing ${describeSelection(o.targets, o.ports)} (mode ${config.mode}; sinks ${sinks.map((s) => s.name).join(', ') || 'none'})`);
+  const what = k8s ? 'the pods the mirroring rules select' : describeSelection(o.targets, o.ports);
+  log.info(`capturing ${what} (mode ${config.mode}; sinks ${sinks.map((s) => s.name).join(', ') || 'none'})`);
   await untilStopped(o.duration);
+  await k8s?.stop();
   await runtime.stop();
   return 0;
 }
