@@ -9,7 +9,9 @@
  *
  *   npm run bench -- --rounds 5 --duration 10      (see bench/README.md)
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { cgroupIdOf, findCgroupV2Mount } from '../agent/k8s/cgroup-path';
 import { packageRoot } from '../agent/capture/native';
 import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
@@ -22,7 +24,7 @@ import { median, summarize, sum } from './lib/stats';
 
 /** From the issue: the engine alone may cost at most 5 % of nginx's throughput. */
 const TARGET_RATIO = 0.95;
-const SECTION = 'raw-capture';
+const sectionOf = (c: Config) => (c.untargeted ? 'untargeted' : 'raw-capture');
 
 const USAGE = `usage: npm run bench -- [flags]      (or: node dist/bench/raw-capture.js [flags])
 
@@ -34,6 +36,8 @@ const USAGE = `usage: npm run bench -- [flags]      (or: node dist/bench/raw-cap
   --file PATH       file nginx serves (relative to the repository root)  [600-byte JSON]
   --sendfile on|off nginx sendfile; off makes nginx write the body itself      [on]
   --poll-ms MS      Tracer pollIntervalMs                             [engine default]
+  --untargeted      filter by cgroup with nginx not selected: the cost for untargeted processes
+                    (results: bench/results/untargeted.json, section "untargeted")
   --out PATH        JSON results                     [bench/results/raw-capture.json]
   --docs PATH       Markdown file whose raw-capture section is rewritten [docs/benchmarks.md]`;
 
@@ -44,12 +48,17 @@ interface Config {
   readonly file?: string;
   readonly sendfile: boolean;
   readonly pollMs?: number;
+  /**
+   * Kubernetes mode's other side: the tracer filters by cgroup and nginx is not in a selected
+   * one, so this measures what an untargeted busy server pays (issue: "one map lookup").
+   */
+  readonly untargeted: boolean;
   readonly out: string;
   readonly docs: string;
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'file', 'sendfile', 'poll-ms', 'out', 'docs']);
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'file', 'sendfile', 'poll-ms', 'out', 'docs'], ['untargeted']);
   if (v.help) return undefined;
   const threads = intFlag(v, 'threads', 1, 1, 256);
   const connections = intFlag(v, 'connections', 32, 1, 100_000);
@@ -62,7 +71,8 @@ function parseConfig(argv: readonly string[]): Config | undefined {
     file: typeof v.file === 'string' ? path.resolve(root, v.file) : undefined,
     sendfile: choiceFlag(v, 'sendfile', 'on', ['on', 'off']) === 'on',
     pollMs: v['poll-ms'] === undefined ? undefined : intFlag(v, 'poll-ms', 10, 1, 1000),
-    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/raw-capture.json'),
+    untargeted: v.untargeted === true,
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : v.untargeted === true ? 'bench/results/untargeted.json' : 'bench/results/raw-capture.json'),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
 }
@@ -74,13 +84,27 @@ function rerunCommand(c: Config): string {
   if (c.file) parts.push(`--file ${path.relative(packageRoot(), c.file)}`);
   if (!c.sendfile) parts.push('--sendfile off');
   if (c.pollMs !== undefined) parts.push(`--poll-ms ${c.pollMs}`);
+  if (c.untargeted) parts.push('--untargeted');
   return parts.join(' ');
 }
 
 type Round = AlternatingRound<TracerRun>;
 
-function tracerOptions(c: Config) {
-  return c.pollMs === undefined ? {} : { pollIntervalMs: c.pollMs };
+function tracerOptions(c: Config, emptyCgroup?: bigint) {
+  return {
+    ...(c.pollMs === undefined ? {} : { pollIntervalMs: c.pollMs }),
+    ...(emptyCgroup === undefined ? {} : { targets: { cgroupIds: [emptyCgroup] } }),
+  };
+}
+
+/** A cgroup v2 directory with no process in it, for `--untargeted`; removed at exit. */
+function emptyCgroupId(): bigint {
+  const mount = findCgroupV2Mount();
+  if (mount === undefined) throw new UsageError('--untargeted needs a cgroup v2 hierarchy (none is mounted)');
+  const dir = path.join(mount, `socktap-bench-untargeted-${process.pid}`);
+  fs.mkdirSync(dir);
+  process.on('exit', () => fs.rmdirSync(dir));
+  return cgroupIdOf(mount, dir.slice(mount.length));
 }
 
 function summarizeRounds(rounds: readonly Round[]) {
@@ -167,12 +191,15 @@ function lossLine(s: Results): string {
 
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results): string {
   const body = c.file ? `\`${path.basename(c.file)}\` (${nginx.bodyBytes} bytes)` : `a ${nginx.bodyBytes}-byte JSON file`;
-  return `## Raw capture (capture engine only)
+  const title = c.untargeted ? 'Untargeted cost (cgroup filter on, the server not selected)' : 'Raw capture (capture engine only)';
+  const what = c.untargeted
+    ? 'filtering by cgroup, as in Kubernetes mode, with only an empty cgroup selected: nginx is a busy\nprocess the programs see on every hooked syscall and must leave alone (no events expected)'
+    : 'targeting the nginx worker\nand touching every event in JavaScript (no HTTP parsing, no export)';
+  return `## ${title}
 
 nginx (1 worker, \`sendfile ${c.sendfile ? 'on' : 'off'}\`, access log off) serves ${body} to
 \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
-without the agent and once with a socktap \`Tracer\` in the harness process, targeting the nginx worker
-and touching every event in JavaScript (no HTTP parsing, no export); the order alternates per round.
+without the agent and once with a socktap \`Tracer\` in the harness process, ${what}; the order alternates per round.
 Agent CPU is the harness process's user + system time (all threads) over the wrk run plus the
 delivery of the last batches after \`stop()\`, divided by the requests wrk completed.
 Target: throughput ratio >= ${TARGET_RATIO}x.
@@ -209,6 +236,7 @@ async function main(): Promise<void> {
   }
   const machine = machineFacts();
   const nginx = await startNginx({ file: c.file, sendfile: c.sendfile });
+  const emptyCgroup = c.untargeted ? emptyCgroupId() : undefined;
   try {
     console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes, sendfile ${c.sendfile ? 'on' : 'off'})`);
     console.log(`${machine.cpuModel}, ${machine.nproc} CPUs, kernel ${machine.kernel}, node ${machine.node}`);
@@ -216,11 +244,11 @@ async function main(): Promise<void> {
       // Warms nginx, the page cache, and V8's code for the decoder and the listener.
       const warm = { ...c.wrk, durationS: c.warmupS };
       await measureBaseline(nginx, warm);
-      await measureTracer(nginx, warm, tracerOptions(c));
+      await measureTracer(nginx, warm, tracerOptions(c, emptyCgroup));
       console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the tracer)`);
     }
     const rounds: Round[] = [];
-    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureTracer(nginx, c.wrk, tracerOptions(c)), describe: (t: TracerRun) => `${int(t.eventsPerSec)} events/s  ${fix(t.cpuUsPerRequest)} µs CPU/req  lost ${t.stats.lostEvents}  handoff drops ${t.stats.handoffDroppedRecords}` };
+    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureTracer(nginx, c.wrk, tracerOptions(c, emptyCgroup)), describe: (t: TracerRun) => `${int(t.eventsPerSec)} events/s  ${fix(t.cpuUsPerRequest)} µs CPU/req  lost ${t.stats.lostEvents}  handoff drops ${t.stats.handoffDroppedRecords}` };
     for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, plan));
     const s = summarizeRounds(rounds);
 
@@ -229,15 +257,15 @@ async function main(): Promise<void> {
     console.log(`\n${verdict(s)}\nlosses: ${lossLine(s)}`);
 
     writeJson(c.out, {
-      benchmark: SECTION,
+      benchmark: sectionOf(c),
       command: rerunCommand(c),
       machine,
       config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, file: c.file ?? null, bodyBytes: nginx.bodyBytes, sendfile: c.sendfile, pollMs: c.pollMs ?? null },
       summary: s,
       rounds,
     });
-    writeSection(c.docs, '# socktap benchmarks\n\nGenerated by the scripts in `bench/`; each section is rewritten by its own benchmark.', SECTION, markdown(c, machine, nginx, rounds, s));
-    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+    writeSection(c.docs, '# socktap benchmarks\n\nGenerated by the scripts in `bench/`; each section is rewritten by its own benchmark.', sectionOf(c), markdown(c, machine, nginx, rounds, s));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${sectionOf(c)} section of ${path.relative(process.cwd(), c.docs)}`);
   } finally {
     await nginx.stop();
   }

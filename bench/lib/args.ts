@@ -24,10 +24,11 @@ export function choiceFlag<T extends string>(values: Record<string, unknown>, na
   return raw as T;
 }
 
-/** Parses string-valued flags (and --help); unknown flags and positionals are usage errors. */
-export function parseFlags(argv: readonly string[], names: readonly string[]): Record<string, string | boolean | undefined> {
+/** Parses string-valued flags, `booleans` (and --help); unknown flags and positionals are usage errors. */
+export function parseFlags(argv: readonly string[], names: readonly string[], booleans: readonly string[] = []): Record<string, string | boolean | undefined> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const n of names) options[n] = { type: 'string' };
+  for (const n of booleans) options[n] = { type: 'boolean' };
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (e) {

@@ -93,7 +93,7 @@ export async function measureBaseline(nginx: Nginx, w: WrkSettings): Promise<Bas
 }
 
 export async function measureTracer(nginx: Nginx, w: WrkSettings, extra: TracerOptions = {}): Promise<TracerRun> {
-  const tracer = new Tracer({ ...extra, targets: { pids: [nginx.workerPid] } });
+  const tracer = new Tracer({ targets: { pids: [nginx.workerPid] }, ...extra });
   const n = { data: 0, open: 0, close: 0, dataBytes: 0, firstBytes: 0, batches: 0, maxBatch: 0 };
   // The consumer an agent would be at minimum: look at every event and at every payload (as a
   // parser will: the payload view and its first byte), keep nothing.
