@@ -21,6 +21,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { ExchangeRecord } from '../pipeline/record';
 import { agentVersion } from './agent-version';
 import { exchangeSpan } from './otlp/exchange-span';
+import { podResourceAttributes } from './otlp/span-attributes';
 import { QueuedSink, type SinkLog } from './sink';
 
 // Incubating in the conventions; copied, not imported (see otlp/span-attributes.ts).
@@ -82,6 +83,23 @@ export class OtlpSink extends QueuedSink {
     this.scope = { name: 'socktap', version };
   }
 
+  /** The agent's resource, plus the pod's identity for records from Kubernetes pods (cached). */
+  private resourceFor(rec: ExchangeRecord): Resource {
+    const pod = podResourceAttributes(rec);
+    if (pod === undefined) return this.resource;
+    const key = `${rec.process.namespace}/${rec.process.pod}/${rec.process.container_id}/${rec.process.service}`;
+    let r = this.podResources.get(key);
+    if (r === undefined) {
+      // Bounded: pods come and go on a long-running node.
+      if (this.podResources.size >= 1024) this.podResources.clear();
+      r = this.resource.merge(resourceFromAttributes(pod));
+      this.podResources.set(key, r);
+    }
+    return r;
+  }
+
+  private readonly podResources = new Map<string, Resource>();
+
   override async close(timeoutMs = 2000): Promise<void> {
     this.closeTimeoutMs = timeoutMs;
     await super.close(timeoutMs);
@@ -92,7 +110,7 @@ export class OtlpSink extends QueuedSink {
     let skipped = 0;
     for (const rec of batch) {
       try {
-        spans.push(exchangeSpan(rec, this.resource, this.scope));
+        spans.push(exchangeSpan(rec, this.resourceFor(rec), this.scope));
       } catch (err) {
         // A record the span builder cannot read (a malformed ts) costs only itself, not the batch.
         skipped++;

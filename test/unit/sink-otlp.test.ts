@@ -159,14 +159,16 @@ test('egress POST with a JSON body and a 404: a CLIENT span in error, url.full, 
       'error.type': '404',
       'process.pid': 7,
       'process.executable.name': 'node',
-      'container.id': 'c0ffee',
-      'k8s.pod.name': 'web-1',
-      'k8s.namespace.name': 'shop',
-      'socktap.k8s.service': 'web',
       'socktap.connection.id': '7:9:1',
       'socktap.direction': 'egress',
       'socktap.tls': true,
     });
+    // The pod's identity is the span's resource (OTLP groups spans by it), on top of the agent's.
+    assert.equal(span.resource['service.name'], 'socktap');
+    assert.equal(span.resource['container.id'], 'c0ffee');
+    assert.equal(span.resource['k8s.pod.name'], 'web-1');
+    assert.equal(span.resource['k8s.namespace.name'], 'shop');
+    assert.equal(span.resource['socktap.k8s.service'], 'web');
   }));
 
 test('status: 5xx is an error on both sides, 4xx only on the client side', () =>

@@ -66,6 +66,21 @@ export function semconvMethod(method: string): string {
   return KNOWN_METHODS.has(method) ? method : '_OTHER';
 }
 
+/**
+ * Where the process runs (Kubernetes): resource attributes, since they describe the entity that
+ * produced the span; the sink groups spans by them. Undefined outside Kubernetes.
+ */
+export function podResourceAttributes(rec: ExchangeRecord): Attributes | undefined {
+  const p = rec.process;
+  if (p.pod === null && p.container_id === null) return undefined;
+  const a: Attributes = {};
+  if (p.container_id !== null) a[ATTR_CONTAINER_ID] = p.container_id;
+  if (p.pod !== null) a[ATTR_K8S_POD_NAME] = p.pod;
+  if (p.namespace !== null) a[ATTR_K8S_NAMESPACE_NAME] = p.namespace;
+  if (p.service !== null) a[SOCKTAP_ATTR.service] = p.service;
+  return a;
+}
+
 export function exchangeAttributes(rec: ExchangeRecord): Attributes {
   const url = exchangeUrl(rec);
   const client = clientEndpoint(rec);
@@ -112,10 +127,6 @@ export function exchangeAttributes(rec: ExchangeRecord): Attributes {
 
   a[ATTR_PROCESS_PID] = rec.process.pid;
   a[ATTR_PROCESS_EXECUTABLE_NAME] = rec.process.comm;
-  if (rec.process.container_id !== null) a[ATTR_CONTAINER_ID] = rec.process.container_id;
-  if (rec.process.pod !== null) a[ATTR_K8S_POD_NAME] = rec.process.pod;
-  if (rec.process.namespace !== null) a[ATTR_K8S_NAMESPACE_NAME] = rec.process.namespace;
-  if (rec.process.service !== null) a[SOCKTAP_ATTR.service] = rec.process.service;
   a[SOCKTAP_ATTR.connectionId] = rec.connection.id;
   a[SOCKTAP_ATTR.direction] = rec.direction;
   a[SOCKTAP_ATTR.tls] = rec.tls;
