@@ -42,7 +42,7 @@ function listeningPort(child: ChildProcess): Promise<number> {
   });
 }
 
-test('Kubernetes mode: selected pods only, pod labels on records, namespace flip within 5 s, egress annotation', async (t) => {
+test('Kubernetes mode: selected pods only, pod labels on records, namespace flip within 5 s, egress annotation', { timeout: 60_000 }, async (t) => {
   if (!bpfAvailable(t)) return;
   const api = new FakeKubeApiServer();
   await api.start();
@@ -59,12 +59,21 @@ test('Kubernetes mode: selected pods only, pod labels on records, namespace flip
   // The pod's server runs in the pod's container cgroup; another server outside any pod.
   const podServer = await cg.spawnInside(process.execPath, [path.join(fixtures, 'echo-server.js'), '0', '127.0.0.1']);
   const podPort = await listeningPort(podServer);
+  // A pod in a namespace nobody opted in: its server runs in its own kubelet-shaped cgroup.
+  const quietUid = '6a1d3b5f-0b68-4d2c-9e3f-2b3c4d5e6f70';
+  const quietContainer = 'decade'.padEnd(64, '0');
+  const quietCg = makeKubeletCgroup({ podUid: quietUid, containerId: quietContainer });
+  teardown.push(() => quietCg.remove());
+  const quietServer = await quietCg.spawnInside(process.execPath, [path.join(fixtures, 'echo-server.js'), '0', '127.0.0.1']);
+  const quietPort = await listeningPort(quietServer);
   const outside = await startEchoServer();
   teardown.push(() => outside.proc.kill('SIGKILL'));
 
   api.apply('namespaces', namespaceObject('shop', { 'traceableai-mirror': 'enabled' }));
   api.apply('services', serviceObject('web', 'shop', { app: 'web' }));
   api.apply('pods', podObject({ name: 'web-1', namespace: 'shop', uid, nodeName: 'node-a', labels: { app: 'web' }, containers: { app: `containerd://${containerId}` } }));
+  api.apply('namespaces', namespaceObject('quiet'));
+  api.apply('pods', podObject({ name: 'db-1', namespace: 'quiet', uid: quietUid, nodeName: 'node-a', containers: { db: `containerd://${quietContainer}` } }));
 
   const config = parseConfig({ k8s_enabled: true, stats_interval: '1h' });
   const log = createLogger({ level: 'warn' });
@@ -84,6 +93,7 @@ test('Kubernetes mode: selected pods only, pod labels on records, namespace flip
 
   const get = (port: number, p: string) => run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}${p}`]);
   await get(podPort, '/bytes/11');
+  await get(quietPort, '/bytes/10');
   await get(outside.port, '/bytes/12');
   await waitFor('the pod exchange', () => records.length >= 1);
   await new Promise((r) => setTimeout(r, 300)); // nothing else may arrive
@@ -107,7 +117,8 @@ test('Kubernetes mode: selected pods only, pod labels on records, namespace flip
   await waitFor('capture resumed in egress mode', () => k8s.current().byCgroupId.values().next().value?.mode === 'egress');
   await get(podPort, '/bytes/14');
   const caller = await cg.spawnInside('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${outside.port}/bytes/15`]);
-  await new Promise((r) => caller.once('exit', r));
+  // curl may be done before spawnInside returns: only wait for an exit still to come.
+  if (caller.exitCode === null && caller.signalCode === null) await new Promise((r) => caller.once('exit', r));
   await waitFor('the outbound exchange', () => records.length >= 2);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(records.length, 2, JSON.stringify(records.slice(1)));
