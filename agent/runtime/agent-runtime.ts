@@ -87,7 +87,12 @@ export class AgentRuntime {
     });
     this.tracer.on('error', (err) => log.error(`capture: ${err.message}`));
     this.timers.push(setInterval(() => this.assembler.expire(process.hrtime.bigint()), EXPIRY_CHECK_MS));
-    this.timers.push(setInterval(() => logStats(log, statCounters(this.snapshot()), this.tracer.stats().probes), config.stats_interval));
+    this.timers.push(
+      setInterval(() => {
+        const snap = this.snapshot();
+        logStats(log, statCounters(snap), snap.tracer.probes);
+      }, config.stats_interval),
+    );
     for (const t of this.timers) t.unref();
   }
 

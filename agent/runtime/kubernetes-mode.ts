@@ -24,6 +24,7 @@ export interface KubernetesModeOptions {
 export class KubernetesMode {
   private readonly targets: KubernetesTargets;
   private tracer: Tracer | undefined;
+  private readonly nodeName: string;
 
   constructor(private readonly options: KubernetesModeOptions) {
     const { config, log } = options;
@@ -34,6 +35,7 @@ export class KubernetesMode {
         'k8s_enabled: true needs this node\'s name in NODE_NAME (the DaemonSet sets it from the downward API; for a local run, export NODE_NAME=<node>)',
       );
     }
+    this.nodeName = nodeName;
     this.targets = new KubernetesTargets({
       procRoot: config.proc_fs_path,
       ...options.targets,
@@ -78,7 +80,7 @@ export class KubernetesMode {
     this.tracer = tracer;
     await this.targets.start();
     const t = this.targets.current();
-    this.options.log.info(`Kubernetes mode: ${t.cgroupIds.length} cgroups of selected pods targeted on node ${this.options.nodeName ?? process.env.NODE_NAME}`);
+    this.options.log.info(`Kubernetes mode: ${t.cgroupIds.length} cgroups of selected pods targeted on node ${this.nodeName}`);
   }
 
   async stop(): Promise<void> {

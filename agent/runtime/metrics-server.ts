@@ -21,7 +21,14 @@ export function metricName(stat: StatName): string {
   return `socktap_${snake}_total`;
 }
 
-export function buildRegistry(snapshot: () => PipelineSnapshot): Registry {
+/**
+ * The registry and its scrape. The pipeline is read once per scrape (its counters come from the
+ * kernel maps), and every metric's collect() reads that one snapshot.
+ */
+export function buildRegistry(take: () => PipelineSnapshot): { registry: Registry; scrape(): Promise<string> } {
+  let current: PipelineSnapshot | undefined;
+  let counters: ReturnType<typeof statCounters> | undefined;
+  const snapshot = (): PipelineSnapshot => (current ??= take());
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'socktap_' });
   for (const stat of STAT_NAMES) {
@@ -31,7 +38,8 @@ export function buildRegistry(snapshot: () => PipelineSnapshot): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(Number(statCounters(snapshot())[stat]));
+        counters ??= statCounters(snapshot());
+        this.inc(Number(counters[stat]));
       },
     });
   }
@@ -70,18 +78,33 @@ export function buildRegistry(snapshot: () => PipelineSnapshot): Registry {
       for (const s of snapshot().sinks) this.set({ sink: s.name }, s.stats().queued);
     },
   });
-  return registry;
+  return {
+    registry,
+    async scrape() {
+      current = undefined;
+      counters = undefined;
+      try {
+        return await registry.metrics();
+      } finally {
+        current = undefined;
+        counters = undefined;
+      }
+    },
+  };
 }
 
 /** Starts the server; resolves once it listens. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<Server> {
-  const registry = buildRegistry(options.snapshot);
+  const { registry, scrape } = buildRegistry(options.snapshot);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (path === '/metrics' && !options.ready()) {
+      // The programs are still loading: there are no counters to read yet.
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('capture not attached yet\n');
     } else if (path === '/metrics') {
-      registry.metrics().then(
+      scrape().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
         (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
       );

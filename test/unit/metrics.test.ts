@@ -38,9 +38,17 @@ test('metric names follow the stats names', () => {
 test('/metrics reads the counters at scrape time; health endpoints answer', async (t) => {
   let exchanges = 7;
   let ready = false;
-  const server = await startMetricsServer({ addr: '127.0.0.1:0', snapshot: () => snapshot(exchanges), ready: () => ready });
+  let snapshots = 0;
+  const server = await startMetricsServer({ addr: '127.0.0.1:0', snapshot: () => (snapshots++, snapshot(exchanges)), ready: () => ready });
   t.after(() => server.close());
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // While the programs load there is nothing to read: 503, and the pipeline is not asked.
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  assert.equal((await fetch(`${base}/readyz`)).status, 503);
+  assert.equal((await fetch(`${base}/metrics`)).status, 503);
+  assert.equal(snapshots, 0);
+  ready = true;
 
   let text = await (await fetch(`${base}/metrics`)).text();
   assert.match(text, /^socktap_requests_parsed_total 7$/m);
@@ -55,13 +63,12 @@ test('/metrics reads the counters at scrape time; health endpoints answer', asyn
   assert.match(text, /^socktap_sink_dropped_total\{sink="uds"\} 1$/m);
   assert.match(text, /^socktap_sink_queued\{sink="stdout"\} 1$/m);
   assert.match(text, /^socktap_process_resident_memory_bytes \d+$/m);
+  assert.equal(snapshots, 1, 'one pipeline snapshot per scrape, shared by every metric');
   exchanges = 9;
   text = await (await fetch(`${base}/metrics`)).text();
   assert.match(text, /^socktap_requests_parsed_total 9$/m, 'counters are read again at each scrape');
+  assert.equal(snapshots, 2);
 
-  assert.equal((await fetch(`${base}/healthz`)).status, 200);
-  assert.equal((await fetch(`${base}/readyz`)).status, 503);
-  ready = true;
   assert.equal((await fetch(`${base}/readyz`)).status, 200);
   assert.equal((await fetch(`${base}/nope`)).status, 404);
   assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
