@@ -61,6 +61,10 @@ struct conn_state {
 	__u64 pos[2];   /* next stream position per direction; advanced atomically at syscall exit */
 	__u32 role;
 	__u32 ignored;  /* not on a target port: kept so later calls stop at one lookup, never reported */
+	__u32 tls;      /* carries TLS records: the socket's bytes are never reported, only the SSL
+	                 * probes' plaintext (so positions count plaintext bytes) */
+	__u32 _pad;
+	__u64 ssl;      /* the SSL* bound to this connection (0: none yet); one TLS session per socket */
 };
 
 /* Arguments of an in-flight syscall, kept from entry to exit. */
@@ -69,6 +73,19 @@ struct active_call {
 	__u64 count;     /* buffer length, iovcnt or vlen */
 	__u32 fd;
 	__u32 syscall;
+};
+
+#define NO_FD 0xffffffffu
+
+/* An SSL_read/SSL_write (or _ex) in flight on this thread, from the uprobe to the uretprobe. */
+struct ssl_call {
+	__u64 ssl;        /* the SSL* */
+	__u64 buf;        /* the plaintext buffer */
+	__u64 len_ptr;    /* size_t *: where the _ex variants store the byte count; 0 otherwise */
+	__u32 fd;         /* socket of the first data syscall made inside the call; NO_FD if none */
+	__u16 fn;         /* enum socktap_syscall, SOCKTAP_SC_SSL_* */
+	__u8 direction;
+	__u8 depth;       /* SSL probes entered and not yet returned (a wrapper may call another) */
 };
 
 /* Per-thread state in task-local storage. The target decision is cached with the epoch and the
@@ -81,6 +98,13 @@ struct task_state {
 	__u16 _pad;
 	__u64 cgroup_id;      /* cgroup the decision was made for (cgroup filtering only) */
 	struct active_call call;
+	struct ssl_call ssl;
+	/* The TLS socket this thread last read records from, and that connection's generation.
+	 * Runtimes that feed OpenSSL through memory BIOs (Node) make no syscall inside SSL_read: the
+	 * records they decrypt are the ones their event loop just read on this thread. */
+	__u32 last_tls_fd;
+	__u32 _pad2;
+	__u64 last_tls_generation;
 };
 
 struct {
@@ -166,7 +190,7 @@ struct walk {
 	__u32 chunks;     /* slices emitted for this call, against max_chunks_per_call */
 	__u16 syscall;
 	__u8 direction;
-	__u8 _pad;
+	__u8 flags;       /* SOCKTAP_DATA_F_* on every slice (TLS plaintext) */
 };
 
 /* Per-CPU scratch: the walk state and one data event (too large for the 512-byte BPF stack).
@@ -431,17 +455,18 @@ static __always_inline int enter_remember(__u32 sc, __u32 fd, __u64 ptr, __u64 c
 	return 0;
 }
 
-/* Takes the in-flight call of this thread, counting the exit. No storage is created here: a
- * thread that never entered a targeted call has none, and costs one lookup. */
-static __always_inline bool exit_take(struct active_call *out)
+/* Takes the in-flight call of this thread, counting the exit; NULL when there is none. No
+ * storage is created here: a thread that never entered a targeted call has none, and costs one
+ * lookup. */
+static __always_inline struct task_state *exit_take(struct active_call *out)
 {
 	struct task_state *ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
 	if (!ts || !ts->in_call)
-		return false;
+		return NULL;
 	ts->in_call = 0;
 	*out = ts->call;
 	count_probe(out->syscall, 1);
-	return true;
+	return ts;
 }
 
 static __always_inline int exit_new_conn(long ret, __u32 role, __u32 source)
@@ -555,7 +580,7 @@ static __always_inline struct socktap_data *data_header(struct walk *w, __u8 fla
 	ev->type = SOCKTAP_EV_DATA;
 	ev->syscall = w->syscall;
 	ev->direction = w->direction;
-	ev->flags = flags;
+	ev->flags = flags | w->flags;
 	ev->ts_ns = w->ts_ns;
 	ev->id = w->id;
 	ev->pos = w->pos;
@@ -627,7 +652,7 @@ static long walk_step(__u64 index, void *ctx)
 		return 0;
 	}
 
-	struct socktap_data *ev = data_header(w, 0);
+	struct socktap_data *ev = data_header(w, w->flags);
 	if (!ev)
 		return 1;
 	__u64 n = w->seg_left;
@@ -699,19 +724,83 @@ static __always_inline int enter_data(__u32 sc, __u32 fd, __u64 ptr, __u64 count
 	return 0;
 }
 
-static __always_inline struct conn_state *exit_conn(struct active_call *call, long ret)
+/* The user pointer of the first bytes a call moved, for the TLS sniff (0: not looked at). */
+static __always_inline __u64 first_segment(struct active_call *call)
 {
-	if (!exit_take(call))
+	struct iovec v = {};
+	switch (call->syscall) {
+	case SOCKTAP_SC_READ:
+	case SOCKTAP_SC_WRITE:
+	case SOCKTAP_SC_SENDTO:
+	case SOCKTAP_SC_RECVFROM:
+		return call->ptr;
+	case SOCKTAP_SC_READV:
+	case SOCKTAP_SC_WRITEV:
+		bpf_probe_read_user(&v, sizeof(v), (void *)call->ptr);
+		return (__u64)v.iov_base;
+	case SOCKTAP_SC_SENDMSG:
+	case SOCKTAP_SC_RECVMSG: {
+		struct user_msghdr mh = {};
+		bpf_probe_read_user(&mh, sizeof(mh), (void *)call->ptr);
+		bpf_probe_read_user(&v, sizeof(v), (void *)mh.msg_iov);
+		return (__u64)v.iov_base;
+	}
+	}
+	return 0;
+}
+
+/* A TLS record header opens the stream: content type 20..23 (change_cipher_spec, alert,
+ * handshake, application data), version 3.0..3.4. An HTTP message starts with a letter, so the
+ * two cannot be confused. Application data covers connections picked up mid-stream. */
+static __always_inline bool starts_with_tls_record(struct active_call *call, long ret)
+{
+	__u8 h[3] = {};
+	__u64 p = first_segment(call);
+	if (ret < 3 || !p || bpf_probe_read_user(h, sizeof(h), (void *)p))
+		return false;
+	return h[0] >= 20 && h[0] <= 23 && h[1] == 3 && h[2] <= 4;
+}
+
+/* The connection whose bytes this data syscall moved, or NULL when nothing is to be reported.
+ * TLS records are never reported: inside an SSL call they are the call's own I/O (its fd ties
+ * the SSL* to the socket); outside one they belong to a connection the SSL probes speak for
+ * (handshakes, alerts, or a runtime's event loop moving records for a memory BIO). */
+static __always_inline struct conn_state *exit_conn(struct active_call *call, long ret, __u8 dir)
+{
+	struct task_state *ts = exit_take(call);
+	if (!ts)
 		return NULL;
+	if (ts->ssl.depth) {
+		/* Only a TCP socket names the SSL call's connection (a runtime may also write a pipe or
+		 * read a random device from inside the call). */
+		if (ts->ssl.fd == NO_FD && conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd))
+			ts->ssl.fd = call->fd;
+		return NULL;
+	}
 	if (ret <= 0)
 		return NULL;
-	return conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd);
+	struct conn_state *st = conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd);
+	if (!st)
+		return NULL;
+	/* Only the first bytes of each direction are sniffed: one 3-byte read per connection. */
+	if (!st->tls && !(st->pos[dir & 1] == 0 && starts_with_tls_record(call, ret)))
+		return st;
+	st->tls = 1;
+	if (dir == SOCKTAP_DIR_INGRESS) {
+		ts->last_tls_fd = call->fd;
+		ts->last_tls_generation = st->id.generation;
+	}
+	struct socktap_counters *c = counters_get();
+	if (c)
+		c->cipher_bytes += (__u64)ret;
+	return NULL;
 }
 
 /* The common case of an HTTP read or write: one buffer that fits one event. Straight to the
  * ring, without the walk's state machine (measured: the loop and its bookkeeping were most of
  * the exit program's time for a small request). */
-static __always_inline void emit_small(struct conn_state *st, struct active_call *call, __u8 dir, __u64 len)
+static __always_inline void emit_small(struct conn_state *st, struct active_call *call, __u8 dir, __u64 len,
+				       __u8 flags)
 {
 	struct data_scratch *s = scratch_get();
 	if (!s)
@@ -723,29 +812,36 @@ static __always_inline void emit_small(struct conn_state *st, struct active_call
 	ev->type = SOCKTAP_EV_DATA;
 	ev->syscall = (__u16)call->syscall;
 	ev->direction = dir;
-	ev->flags = 0;
+	ev->flags = flags;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->id = st->id;
 	ev->pos = __sync_fetch_and_add(&st->pos[dir & 1], n);
 	send_payload(ev, n, call->ptr, wakeup_flags());
 }
 
+/* Reports `len` bytes of one user buffer: one event when it fits, else the walk. */
+static __always_inline void emit_buffer(struct conn_state *st, struct active_call *call, __u8 dir, __u64 len,
+					__u8 flags)
+{
+	if (len <= max_payload_bytes) {
+		emit_small(st, call, dir, len, flags);
+		return;
+	}
+	struct walk *w = walk_init(st, call, dir);
+	if (!w)
+		return;
+	w->flags = flags;
+	w->buf = call->ptr;
+	w->seg_left = len;
+	walk_run(w, st, len);
+}
+
 static __always_inline int exit_buf(long ret, __u8 dir)
 {
 	struct active_call call;
-	struct conn_state *st = exit_conn(&call, ret);
-	if (!st)
-		return 0;
-	if ((__u64)ret <= max_payload_bytes) {
-		emit_small(st, &call, dir, (__u64)ret);
-		return 0;
-	}
-	struct walk *w = walk_init(st, &call, dir);
-	if (!w)
-		return 0;
-	w->buf = call.ptr;
-	w->seg_left = (__u64)ret;
-	walk_run(w, st, (__u64)ret);
+	struct conn_state *st = exit_conn(&call, ret, dir);
+	if (st)
+		emit_buffer(st, &call, dir, (__u64)ret, 0);
 	return 0;
 }
 
@@ -757,7 +853,7 @@ static __always_inline int emit_iov(struct conn_state *st, struct active_call *c
 		struct iovec v = {};
 		bpf_probe_read_user(&v, sizeof(v), (void *)iov);
 		call->ptr = (__u64)v.iov_base;
-		emit_small(st, call, dir, (__u64)ret);
+		emit_small(st, call, dir, (__u64)ret, 0);
 		return 0;
 	}
 	struct walk *w = walk_init(st, call, dir);
@@ -772,7 +868,7 @@ static __always_inline int emit_iov(struct conn_state *st, struct active_call *c
 static __always_inline int exit_iov(long ret, __u8 dir)
 {
 	struct active_call call;
-	struct conn_state *st = exit_conn(&call, ret);
+	struct conn_state *st = exit_conn(&call, ret, dir);
 	if (!st)
 		return 0;
 	return emit_iov(st, &call, dir, ret, call.ptr, (__u32)call.count);
@@ -781,7 +877,7 @@ static __always_inline int exit_iov(long ret, __u8 dir)
 static __always_inline int exit_msg(long ret, __u8 dir)
 {
 	struct active_call call;
-	struct conn_state *st = exit_conn(&call, ret);
+	struct conn_state *st = exit_conn(&call, ret, dir);
 	if (!st)
 		return 0;
 	struct user_msghdr mh = {};
@@ -794,7 +890,7 @@ static __always_inline int exit_msg(long ret, __u8 dir)
 static __always_inline int exit_mmsg(long ret, __u8 dir)
 {
 	struct active_call call;
-	struct conn_state *st = exit_conn(&call, ret);
+	struct conn_state *st = exit_conn(&call, ret, dir);
 	if (!st)
 		return 0;
 	__u32 cnt = ret < SOCKTAP_MMSG_CAP ? (__u32)ret : SOCKTAP_MMSG_CAP;
@@ -871,7 +967,7 @@ SEC("tracepoint/syscalls/sys_exit_sendfile64")
 int tp_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 {
 	struct active_call call;
-	struct conn_state *st = exit_conn(&call, ctx->ret);
+	struct conn_state *st = exit_conn(&call, ctx->ret, SOCKTAP_DIR_EGRESS);
 	if (!st)
 		return 0;
 	struct walk *w = walk_init(st, &call, SOCKTAP_DIR_EGRESS);
@@ -881,3 +977,5 @@ int tp_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 	emit_length_only(w, (__u64)ctx->ret, SOCKTAP_DATA_F_NO_PAYLOAD);
 	return 0;
 }
+
+#include "tls_uprobes.bpf.h"

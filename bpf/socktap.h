@@ -69,13 +69,19 @@ enum socktap_syscall {
 	SOCKTAP_SC_SENDMMSG = 12,
 	SOCKTAP_SC_RECVMMSG = 13,
 	SOCKTAP_SC_SENDFILE = 14,
-	SOCKTAP_SC_COUNT = 15,
+	/* OpenSSL uprobes (entry = uprobe, exit = uretprobe): plaintext of TLS connections. */
+	SOCKTAP_SC_SSL_READ = 15,
+	SOCKTAP_SC_SSL_WRITE = 16,
+	SOCKTAP_SC_SSL_READ_EX = 17,
+	SOCKTAP_SC_SSL_WRITE_EX = 18,
+	SOCKTAP_SC_COUNT = 19,
 };
 
 /* Data event flags. */
 #define SOCKTAP_DATA_F_NO_PAYLOAD 0x1   /* sendfile: the kernel moved the bytes, we saw a length */
 #define SOCKTAP_DATA_F_TRUNCATED 0x2    /* per-call cap reached: this event is the uncaptured rest */
 #define SOCKTAP_DATA_F_READ_FAILED 0x4  /* bpf_probe_read_user failed (page not present) */
+#define SOCKTAP_DATA_F_TLS 0x8          /* plaintext from the TLS library (SSL_read/SSL_write), not the socket */
 
 /*
  * Identity of one connection. {tgid, fd} alone is reused by the kernel; the process start time
@@ -140,7 +146,7 @@ struct socktap_data {
 
 /* Counters, one copy per CPU (summed in user space). */
 struct socktap_counters {
-	__u64 probe[SOCKTAP_SC_COUNT][2]; /* [syscall][0 = entry, 1 = exit] for targeted calls */
+	__u64 probe[SOCKTAP_SC_COUNT][2]; /* [syscall or SSL function][0 = entry, 1 = exit], targeted calls */
 	__u64 lost_events;                /* ring buffer full: bpf_ringbuf_output failed */
 	__u64 lost_bytes;                 /* stream bytes those lost events covered */
 	__u64 truncated_calls;            /* calls that hit the per-call event cap */
@@ -148,7 +154,8 @@ struct socktap_counters {
 	__u64 read_failures;              /* bpf_probe_read_user failures */
 	__u64 conns_opened;
 	__u64 conns_closed;
-	__u64 _reserved;
+	__u64 cipher_bytes;               /* TLS record bytes of TLS connections, never reported (the
+	                                   * plaintext comes from the SSL probes, or not at all) */
 };
 
 #endif /* SOCKTAP_H */

@@ -10,6 +10,7 @@ import {
   DATA,
   DATA_F_NO_PAYLOAD,
   DATA_F_READ_FAILED,
+  DATA_F_TLS,
   DATA_F_TRUNCATED,
   DIRECTIONS,
   EV_CONN_CLOSE,
@@ -151,6 +152,9 @@ class DataRecord implements DataEvent {
   get readFailed(): boolean {
     return (this.flags & DATA_F_READ_FAILED) !== 0;
   }
+  get tls(): boolean {
+    return (this.flags & DATA_F_TLS) !== 0;
+  }
 }
 Object.defineProperty(DataRecord.prototype, 'kind', { value: 'data', enumerable: true });
 
@@ -168,6 +172,7 @@ export function materialize(ev: DataEvent): DataEvent {
     noPayload: ev.noPayload,
     truncated: ev.truncated,
     readFailed: ev.readFailed,
+    tls: ev.tls,
   };
 }
 

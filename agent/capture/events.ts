@@ -67,6 +67,8 @@ export interface DataEvent {
   readonly truncated: boolean;
   /** The user buffer could not be read. */
   readonly readFailed: boolean;
+  /** Plaintext from the TLS library (SSL_read/SSL_write probes); `syscall` names the function. */
+  readonly tls: boolean;
 }
 
 export type CaptureEvent = ConnOpenEvent | ConnCloseEvent | DataEvent;

@@ -52,6 +52,8 @@ export const MAX_CHUNKS_PER_CALL = 4096;
 export const DATA_F_NO_PAYLOAD = 0x1;
 export const DATA_F_TRUNCATED = 0x2;
 export const DATA_F_READ_FAILED = 0x4;
+/** Plaintext from the TLS library's probes (SSL_read/SSL_write), not the socket's bytes. */
+export const DATA_F_TLS = 0x8;
 
 /** enum socktap_syscall, in order: the index is the wire value. */
 export const SYSCALLS = [
@@ -70,6 +72,10 @@ export const SYSCALLS = [
   'sendmmsg',
   'recvmmsg',
   'sendfile',
+  'SSL_read',
+  'SSL_write',
+  'SSL_read_ex',
+  'SSL_write_ex',
 ] as const;
 export type SyscallName = (typeof SYSCALLS)[number];
 

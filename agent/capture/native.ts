@@ -42,6 +42,8 @@ export interface NativeStats {
   readFailures: number;
   connsOpened: number;
   connsClosed: number;
+  /** TLS record bytes of TLS connections, never reported (their plaintext comes from the SSL probes). */
+  cipherBytes: number;
   batchesHandedOff: number;
   recordsHandedOff: number;
   handoffDroppedBatches: number;
@@ -51,6 +53,10 @@ export interface NativeStats {
 
 export interface NativeSession {
   setTargets(targets: NativeTargets): void;
+  /** Attaches the SSL probes to a libssl or an executable exporting OpenSSL; returns the functions attached. */
+  attachTls(path: string): string[];
+  /** Detaches what attachTls(path) attached; false if nothing was. */
+  detachTls(path: string): boolean;
   stats(): NativeStats;
   /** Resolves with the final counters once the last batch has been delivered. */
   stop(): Promise<NativeStats>;

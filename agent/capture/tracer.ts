@@ -230,6 +230,30 @@ export class Tracer extends EventEmitter<TracerEvents> {
     return this.targets;
   }
 
+  /**
+   * Attaches the SSL probes to one file: a libssl, or an executable that exports OpenSSL's
+   * SSL_read/SSL_write (node). Every process mapping the file is probed; the programs keep only
+   * targets. Returns the functions attached. Throws SocktapError when none could be.
+   */
+  attachTls(path: string): string[] {
+    if (!this.running) throw new SocktapError('SOCKTAP_STATE', 'Tracer.attachTls() while not running');
+    try {
+      return this.session!.attachTls(path);
+    } catch (err) {
+      throw SocktapError.fromNative(err);
+    }
+  }
+
+  /** Detaches what attachTls(path) attached; false when nothing was. */
+  detachTls(path: string): boolean {
+    if (!this.running) return false;
+    try {
+      return this.session!.detachTls(path);
+    } catch (err) {
+      throw SocktapError.fromNative(err);
+    }
+  }
+
   /** Current counters; after stop(), the final ones. */
   stats(): TracerStats {
     if (this.finalStats) return this.finalStats;

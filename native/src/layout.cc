@@ -77,6 +77,9 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   k.Set("DATA_F_NO_PAYLOAD", Napi::Number::New(env, SOCKTAP_DATA_F_NO_PAYLOAD));
   k.Set("DATA_F_TRUNCATED", Napi::Number::New(env, SOCKTAP_DATA_F_TRUNCATED));
   k.Set("DATA_F_READ_FAILED", Napi::Number::New(env, SOCKTAP_DATA_F_READ_FAILED));
+  k.Set("DATA_F_TLS", Napi::Number::New(env, SOCKTAP_DATA_F_TLS));
+  k.Set("SC_SSL_READ", Napi::Number::New(env, SOCKTAP_SC_SSL_READ));
+  k.Set("SC_SSL_WRITE_EX", Napi::Number::New(env, SOCKTAP_SC_SSL_WRITE_EX));
   k.Set("SC_COUNT", Napi::Number::New(env, SOCKTAP_SC_COUNT));
   k.Set("SC_SENDFILE", Napi::Number::New(env, SOCKTAP_SC_SENDFILE));
   k.Set("SC_RECVMMSG", Napi::Number::New(env, SOCKTAP_SC_RECVMMSG));

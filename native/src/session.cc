@@ -26,6 +26,7 @@ constexpr int kMinMajor = 5, kMinMinor = 17;
 const char* const kProbeNames[SOCKTAP_SC_COUNT] = {
     "accept", "accept4", "connect", "close",   "read",     "write",    "readv",    "writev",
     "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "sendfile",
+    "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex",
 };
 
 uint32_t OptU32(const Napi::Object& o, const char* key, uint32_t def, uint32_t lo, uint32_t hi) {
@@ -122,6 +123,8 @@ Napi::Function Session::Init(Napi::Env env) {
                          InstanceMethod("setTargets", &Session::SetTargets),
                          InstanceMethod("stats", &Session::Stats),
                          InstanceMethod("stop", &Session::Stop),
+                         InstanceMethod("attachTls", &Session::AttachTls),
+                         InstanceMethod("detachTls", &Session::DetachTls),
                          InstanceMethod("ref", &Session::Ref),
                          InstanceMethod("unref", &Session::Unref),
                      });
@@ -215,7 +218,10 @@ void Session::DetachAll() {
       *link = nullptr;
     });
   }
+  for (auto& [path, att] : tls_)
+    for (bpf_link* l : att.links) threads.emplace_back([l] { bpf_link__destroy(l); });
   for (auto& t : threads) t.join();
+  tls_.clear();
 }
 
 void Session::Close() {
@@ -385,6 +391,7 @@ bool Session::ReadCounters(socktap_counters* sum) const {
     sum->read_failures += c.read_failures;
     sum->conns_opened += c.conns_opened;
     sum->conns_closed += c.conns_closed;
+    sum->cipher_bytes += c.cipher_bytes;
   }
   return true;
 }
@@ -407,6 +414,7 @@ Napi::Object Session::StatsObject(Napi::Env env, const socktap_counters& sum) co
   out.Set("readFailures", num(sum.read_failures));
   out.Set("connsOpened", num(sum.conns_opened));
   out.Set("connsClosed", num(sum.conns_closed));
+  out.Set("cipherBytes", num(sum.cipher_bytes));
   const ReaderCounters& rc = reader_->counters();
   out.Set("batchesHandedOff", num(rc.batches_delivered));
   out.Set("recordsHandedOff", num(rc.records_delivered));
@@ -436,6 +444,75 @@ Napi::Value Session::Stop(const Napi::CallbackInfo& info) {
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+Napi::Value Session::AttachTls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!skel_ || stopping_) throw MakeError(env, kErrState, "attachTls() called after stop()");
+  if (info.Length() < 1 || !info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty())
+    throw Napi::TypeError::New(env, "attachTls(path: string): path must be a non-empty file path");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto names = [&](const std::vector<std::string>& fns) {
+    Napi::Array out = Napi::Array::New(env, fns.size());
+    for (size_t i = 0; i < fns.size(); i++) out.Set(static_cast<uint32_t>(i), fns[i]);
+    return out;
+  };
+  auto have = tls_.find(path);
+  if (have != tls_.end()) return names(have->second.functions);
+
+  struct Probe {
+    const char* function;
+    bpf_program* entry;
+  };
+  const Probe probes[] = {
+      {"SSL_read", skel_->progs.ssl_read_enter},
+      {"SSL_write", skel_->progs.ssl_write_enter},
+      {"SSL_read_ex", skel_->progs.ssl_read_ex_enter},
+      {"SSL_write_ex", skel_->progs.ssl_write_ex_enter},
+  };
+  TlsAttachment att;
+  LibbpfLogReset();
+  int last_err = 0;
+  for (const Probe& p : probes) {
+    // A function needs both probes: an entry without its return would leave the call open.
+    LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .func_name = p.function);
+    bpf_link* entry = bpf_program__attach_uprobe_opts(p.entry, -1, path.c_str(), 0, &entry_opts);
+    if (!entry) {
+      last_err = errno;
+      continue;
+    }
+    LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .retprobe = true, .func_name = p.function);
+    bpf_link* ret = bpf_program__attach_uprobe_opts(skel_->progs.ssl_return, -1, path.c_str(), 0, &ret_opts);
+    if (!ret) {
+      last_err = errno;
+      bpf_link__destroy(entry);
+      continue;
+    }
+    att.functions.push_back(p.function);
+    att.links.push_back(entry);
+    att.links.push_back(ret);
+  }
+  if (att.functions.empty()) {
+    throw MakeError(env, last_err == EPERM || last_err == EACCES ? kErrPermission : kErrAttach,
+                    "attaching the TLS uprobes to " + path + " failed (" + ErrText(last_err) +
+                        "): it exports none of SSL_read, SSL_write, SSL_read_ex, SSL_write_ex, or uprobes "
+                        "are unavailable (run `socktap doctor`).\nlibbpf said:\n" + LibbpfLogTail(1500),
+                    last_err);
+  }
+  Napi::Array out = names(att.functions);
+  tls_.emplace(path, std::move(att));
+  return out;
+}
+
+Napi::Value Session::DetachTls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!skel_ || stopping_) throw MakeError(env, kErrState, "detachTls() called after stop()");
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "detachTls(path: string)");
+  auto it = tls_.find(info[0].As<Napi::String>().Utf8Value());
+  if (it == tls_.end()) return Napi::Boolean::New(env, false);
+  for (bpf_link* l : it->second.links) bpf_link__destroy(l);
+  tls_.erase(it);
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value Session::Ref(const Napi::CallbackInfo& info) {

@@ -3,9 +3,11 @@
 #pragma once
 #include <napi.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "reader.h"
 
@@ -15,6 +17,7 @@ extern "C" {
 }
 
 struct socktap_bpf;
+struct bpf_link;
 
 namespace socktap {
 
@@ -36,6 +39,14 @@ class Session : public Napi::ObjectWrap<Session> {
   // each detach waits for an RCU grace period), drains the ring buffer, reads the counters,
   // frees the kernel objects. Resolves after the last batch was delivered to JS. Idempotent.
   Napi::Value Stop(const Napi::CallbackInfo& info);
+  // attachTls(path): attaches the SSL probes (SSL_read, SSL_write, SSL_read_ex, SSL_write_ex,
+  // entry and return) to the ELF file at `path`, a libssl or an executable that exports them,
+  // for every process mapping that file (pid -1: the programs filter targets themselves).
+  // Returns the names of the functions attached; a function the file lacks is skipped; none at
+  // all throws. Attaching a path already attached returns its functions again.
+  Napi::Value AttachTls(const Napi::CallbackInfo& info);
+  // detachTls(path): removes what attachTls(path) attached; false when nothing was.
+  Napi::Value DetachTls(const Napi::CallbackInfo& info);
   // ref()/unref(): whether a running session keeps the Node event loop alive.
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
@@ -63,6 +74,11 @@ class Session : public Napi::ObjectWrap<Session> {
   std::set<uint64_t> cgroups_;
   std::set<std::string> comms_;
   std::set<uint16_t> ports_;
+  struct TlsAttachment {
+    std::vector<std::string> functions;
+    std::vector<bpf_link*> links;
+  };
+  std::map<std::string, TlsAttachment> tls_;  // by the path given to attachTls
   bool all_ = false;
   size_t ring_bytes_ = 0;
 };

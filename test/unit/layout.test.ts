@@ -32,6 +32,9 @@ test('constants and enum values match the C header', () => {
   assert.equal(L.DATA_F_NO_PAYLOAD, k.DATA_F_NO_PAYLOAD);
   assert.equal(L.DATA_F_TRUNCATED, k.DATA_F_TRUNCATED);
   assert.equal(L.DATA_F_READ_FAILED, k.DATA_F_READ_FAILED);
+  assert.equal(L.DATA_F_TLS, k.DATA_F_TLS);
+  assert.equal(L.SYSCALLS.indexOf('SSL_read'), k.SC_SSL_READ);
+  assert.equal(L.SYSCALLS.indexOf('SSL_write_ex'), k.SC_SSL_WRITE_EX);
   assert.equal(L.SYSCALLS.length, k.SC_COUNT);
   assert.equal(L.SYSCALLS.indexOf('sendfile'), k.SC_SENDFILE);
   assert.equal(L.SYSCALLS.indexOf('recvmmsg'), k.SC_RECVMMSG);
@@ -45,6 +48,6 @@ test('probe names reported by stats() follow the syscall enum order', () => {
   // stats() keys come from the addon's kProbeNames table, indexed by enum socktap_syscall.
   const src = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../native/src/session.cc'), 'utf8');
   const table = /kProbeNames\[SOCKTAP_SC_COUNT\] = \{([^}]*)\}/.exec(src)![1];
-  const names = [...table.matchAll(/"([a-z0-9]+)"/g)].map((m) => m[1]);
+  const names = [...table.matchAll(/"([A-Za-z0-9_]+)"/g)].map((m) => m[1]);
   assert.deepEqual(names, [...L.SYSCALLS]);
 });
