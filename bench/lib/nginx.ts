@@ -1,6 +1,7 @@
 /**
  * An nginx with one worker in a temporary prefix: its own config, port, pid file and temp paths,
- * so a benchmark never touches (or depends on) the system nginx.
+ * so a benchmark never touches (or depends on) the system nginx. Plain HTTP, or HTTPS with a
+ * given certificate (plus a plain listener for status pages).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,11 +17,30 @@ export interface NginxOptions {
   readonly files?: Readonly<Record<string, Buffer>>;
   /** Extra directives inside the `server` block (e.g. `location /copy/ { sendfile off; }`). */
   readonly serverConfig?: string;
+  /** Serve HTTPS on `port` (and plain HTTP on `plainPort`). @default plain HTTP only */
+  readonly tls?: NginxTls;
+}
+
+export type TlsProtocol = 'TLSv1.2' | 'TLSv1.3';
+
+export interface NginxTls {
+  /** PEM certificate file (e.g. from `selfSignedCertificate()` in tls-cert.ts). */
+  readonly certificate: string;
+  /** PEM private key file. The master reads it as the user that started nginx. */
+  readonly key: string;
+  /** `ssl_protocols`. @default ['TLSv1.2', 'TLSv1.3'] */
+  readonly protocols?: readonly TlsProtocol[];
 }
 
 export interface Nginx {
+  /** `https://` with `tls`, else `http://`. */
   readonly url: string;
   readonly port: number;
+  /**
+   * A plain-HTTP listener of the same server block: `port` itself without `tls`; with it, a
+   * second port, for status pages the harness reads without a TLS client.
+   */
+  readonly plainPort: number;
   readonly masterPid: number;
   /** The only worker: the process the tracer targets and whose CPU we read. */
   readonly workerPid: number;
@@ -46,29 +66,60 @@ export function jsonBody(bytes: number): Buffer {
   return Buffer.from(text);
 }
 
-function config(dir: string, www: string, port: number, sendfile: boolean, serverConfig: string): string {
+/** Everything `renderNginxConfig` needs; `startNginx` fills it in. */
+export interface NginxConfigSettings {
+  /** The prefix: pid file, error log, temp paths. */
+  readonly dir: string;
+  readonly www: string;
+  readonly port: number;
+  readonly sendfile: boolean;
+  readonly serverConfig: string;
+  /** With TLS, `port` speaks TLS and `plainPort` plain HTTP. */
+  readonly tls?: NginxTls & { readonly plainPort: number };
+}
+
+export const DEFAULT_TLS_PROTOCOLS: readonly TlsProtocol[] = ['TLSv1.2', 'TLSv1.3'];
+
+/** The nginx.conf of a benchmark instance. Without `tls`, the plain-HTTP config every harness had. */
+export function renderNginxConfig(c: NginxConfigSettings): string {
+  const listen = c.tls
+    ? [
+        `listen 127.0.0.1:${c.port} ssl;`,
+        `listen 127.0.0.1:${c.tls.plainPort};`,
+        `ssl_certificate ${c.tls.certificate};`,
+        `ssl_certificate_key ${c.tls.key};`,
+        `ssl_protocols ${tlsProtocols(c.tls.protocols).join(' ')};`,
+      ]
+    : [`listen 127.0.0.1:${c.port};`];
   return `daemon off;
 master_process on;
 worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
+pid ${c.dir}/nginx.pid;
+error_log ${c.dir}/error.log;
 events {}
 http {
   access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  client_body_temp_path ${c.dir}/client_body;
+  proxy_temp_path ${c.dir}/proxy;
+  fastcgi_temp_path ${c.dir}/fastcgi;
+  uwsgi_temp_path ${c.dir}/uwsgi;
+  scgi_temp_path ${c.dir}/scgi;
   default_type application/json;
-  sendfile ${sendfile ? 'on' : 'off'};
+  sendfile ${c.sendfile ? 'on' : 'off'};
   server {
-    listen 127.0.0.1:${port};
-    root ${www};
-    ${serverConfig}
+${listen.map((l) => `    ${l}\n`).join('')}    root ${c.www};
+    ${c.serverConfig}
   }
 }
 `;
+}
+
+function tlsProtocols(protocols: readonly TlsProtocol[] = DEFAULT_TLS_PROTOCOLS): readonly TlsProtocol[] {
+  if (protocols.length === 0) throw new RangeError(`tls.protocols must name at least one of ${DEFAULT_TLS_PROTOCOLS.join(', ')}, got []`);
+  for (const p of protocols) {
+    if (!DEFAULT_TLS_PROTOCOLS.includes(p)) throw new RangeError(`tls.protocols must be among ${DEFAULT_TLS_PROTOCOLS.join(', ')}, got '${String(p)}'`);
+  }
+  return protocols;
 }
 
 async function findWorker(master: Proc): Promise<number> {
@@ -97,23 +148,27 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
     fs.writeFileSync(path.join(www, rel), bytes, { mode: 0o644 });
   }
   const port = await freePort();
+  let plainPort = port;
+  while (o.tls && plainPort === port) plainPort = await freePort();
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, config(dir, www, port, o.sendfile ?? true, o.serverConfig ?? ''));
+  const tls = o.tls && { ...o.tls, plainPort };
+  fs.writeFileSync(conf, renderNginxConfig({ dir, www, port, sendfile: o.sendfile ?? true, serverConfig: o.serverConfig ?? '', tls }));
   const master = start('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     exitSignal: 'SIGTERM',
   });
   // Without connecting: a tracer may already be running and should see no probe connection.
   await Promise.race([
-    waitListening(port),
+    Promise.all([waitListening(port), waitListening(plainPort)]),
     master.exited.then((code) => {
       throw new Error(`nginx exited ${code} before listening: ${master.stderr()}`);
     }),
   ]);
   const workerPid = await findWorker(master);
   return {
-    url: `http://127.0.0.1:${port}/${encodeURIComponent(fileName)}`,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}/${encodeURIComponent(fileName)}`,
     port,
+    plainPort,
     masterPid: master.pid,
     workerPid,
     bodyBytes: body.length,

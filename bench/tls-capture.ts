@@ -1,0 +1,488 @@
+/**
+ * TLS-capture benchmark: what do the OpenSSL uprobes (SSL_read/SSL_write and their _ex forms)
+ * cost a busy HTTPS server when socktap captures, parses and exports every exchange?
+ *
+ * nginx (one worker) serves a small JSON file over HTTPS to wrk on loopback, one keep-alive TLS
+ * connection per wrk connection. Each round runs wrk once with no agent (variant `none`) and once
+ * with `socktap run --comm nginx --uds <socket> --format none` in its own process (variant
+ * `capture`: TLS plaintext from the uprobes, the full pipeline to a discarding reader in this
+ * harness); the order alternates per round. A uprobe traps into the kernel in the calling thread,
+ * so its cost lands in nginx's own CPU per request, reported for both variants beside the
+ * throughput ratio, the agent's CPU per exchange and the loss accounting (exchanges at the sink
+ * against nginx's stub_status count).
+ *
+ *   npm run bench:tls -- --rounds 5 --duration 10      (see bench/README.md)
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../agent/capture/native';
+import { SocktapError } from '../agent/util/errors';
+import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
+import { nginxRequests, startAgentProcess, startLineCounter, type AgentProcess } from './lib/agent-process';
+import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { machineFacts, type MachineFacts } from './lib/machine';
+import { jsonBody, startNginx, type Nginx, type TlsProtocol } from './lib/nginx';
+import { sleep } from './lib/procs';
+import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
+import { measureBaseline, type BaselineRun, type WrkSettings } from './lib/runs';
+import { median, summarize, sum } from './lib/stats';
+import { selfSignedCertificate } from './lib/tls-cert';
+import { runWrk, type WrkResult } from './lib/wrk';
+
+/** DESIGN.md §4: the whole agent's throughput target, with TLS as without. */
+const TARGET_RATIO = 0.9;
+const TARGET_CPU_US = 5;
+const GATE_CPU_US = 10;
+const SECTION = 'tls-capture';
+const STATUS_PATH = '/nginx-status';
+/** The body size of full-pipeline.ts (nginx.ts's default), for comparable figures. */
+const BODY_BYTES = 600;
+const BODY_FILE = 'tls-capture.json';
+/**
+ * nginx ends a keep-alive connection after 1000 requests by default; wrk would then reconnect and
+ * every reconnect is a full handshake (an RSA-2048 signature, about a millisecond of CPU). One TLS
+ * connection per wrk connection for the whole run keeps the figures about SSL_read/SSL_write,
+ * which is what the uprobes hook.
+ */
+const SERVER_CONFIG = `location = ${STATUS_PATH} { stub_status; }
+    keepalive_requests 10000000;`;
+
+/** The agent's line for a file it put the SSL probes on (agent/tls/tls-scanner.ts). */
+const TLS_ATTACHED = /TLS uprobes attached to (\S+)/;
+const TLS_ATTACH_TIMEOUT_MS = 10_000;
+
+const TLS_VERSIONS = ['1.2', '1.3'] as const;
+type TlsVersion = (typeof TLS_VERSIONS)[number];
+const PROTOCOL: Record<TlsVersion, TlsProtocol> = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
+const SELECTORS = ['comm', 'pid'] as const;
+type Selector = (typeof SELECTORS)[number];
+
+export const USAGE = `usage: npm run bench:tls -- [flags]      (or: node dist/bench/tls-capture.js [flags])
+
+  --rounds N        rounds of (none, capture), order alternating               [5]
+  --duration S      seconds per wrk run                                        [10]
+  --connections C   wrk connections                                            [32]
+  --threads T       wrk threads                                                [1]
+  --warmup S        seconds of warm-up, once without and once with the agent   [3]
+  --tls-version V   the one TLS version nginx offers: 1.2 or 1.3               [1.3]
+  --select S        how the agent picks nginx: comm (--comm nginx: every nginx on the
+                    machine) or pid (--pid <worker>)                           [comm]
+  --no-agent        the none variant only (no BPF, no root needed): checks nginx, TLS
+                    and wrk; prints its figures, writes no results
+  --out PATH        JSON results                    [bench/results/tls-capture.json]
+  --docs PATH       Markdown file whose tls-capture section is rewritten [docs/benchmarks.md]`;
+
+export interface Config {
+  readonly rounds: number;
+  readonly warmupS: number;
+  readonly wrk: WrkSettings;
+  readonly tlsVersion: TlsVersion;
+  readonly select: Selector;
+  readonly noAgent: boolean;
+  readonly out: string;
+  readonly docs: string;
+}
+
+/** The flags as a Config, or undefined for --help. Paths resolve against `root`. */
+export function parseConfig(argv: readonly string[], root: string): Config | undefined {
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'tls-version', 'select', 'out', 'docs'], ['no-agent']);
+  if (v.help) return undefined;
+  const threads = intFlag(v, 'threads', 1, 1, 256);
+  const connections = intFlag(v, 'connections', 32, 1, 100_000);
+  if (connections < threads) throw new UsageError(`--connections must be at least --threads (${threads}), got ${connections}`);
+  return {
+    rounds: intFlag(v, 'rounds', 5, 1, 1000),
+    warmupS: intFlag(v, 'warmup', 3, 0, 3600),
+    wrk: { threads, connections, durationS: intFlag(v, 'duration', 10, 1, 3600) },
+    tlsVersion: choiceFlag(v, 'tls-version', '1.3', TLS_VERSIONS),
+    select: choiceFlag(v, 'select', 'comm', SELECTORS),
+    noAgent: v['no-agent'] === true,
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/tls-capture.json'),
+    docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
+  };
+}
+
+/** The command that reproduces this run, every setting spelled out. */
+export function rerunCommand(c: Config): string {
+  const parts = ['npm run bench:tls --', `--rounds ${c.rounds}`, `--duration ${c.wrk.durationS}`, `--connections ${c.wrk.connections}`];
+  parts.push(`--threads ${c.wrk.threads}`, `--warmup ${c.warmupS}`, `--tls-version ${c.tlsVersion}`);
+  if (c.select !== 'comm') parts.push(`--select ${c.select}`);
+  return parts.join(' ');
+}
+
+/** The `socktap run` selector for nginx. */
+export function selectorArgs(select: Selector, workerPid: number): string[] {
+  return select === 'comm' ? ['--comm', 'nginx'] : ['--pid', String(workerPid)];
+}
+
+/** Per-probe [entry, exit] counts from the last `probe stat {...}` line of the agent's stderr; {} without one. */
+export function finalProbeStats(stderr: string): Record<string, [number, number]> {
+  const last = stderr.split('\n').filter((l) => l.includes('msg="probe stat {')).at(-1);
+  const json = last && /msg="probe stat (\{.*\})"/.exec(last)?.[1];
+  return json ? (JSON.parse(json.replace(/\\"/g, '"')) as Record<string, [number, number]>) : {};
+}
+
+/** Entries into the OpenSSL probes (names containing "ssl", any case); undefined when there are none. */
+export function sslProbeEntries(probes: Readonly<Record<string, readonly [number, number]>>): number | undefined {
+  const names = Object.keys(probes).filter((n) => /ssl/i.test(n));
+  return names.length === 0 ? undefined : sum(names.map((n) => probes[n][0]));
+}
+
+/** cutime + cstime of a /proc/<pid>/stat line: CPU ticks of the children the process has reaped. */
+export function reapedChildrenTicks(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After comm: state(3) ... utime(14) stime(15) cutime(16) cstime(17): indexes 13 and 14 of `rest`.
+  return Number(rest[13]) + Number(rest[14]);
+}
+
+let clkTck: number | undefined;
+
+/**
+ * CPU of this process's reaped children, µs. wrk is the only child that exits during a wrk run
+ * (libuv reaps it before runWrk resolves), so the difference around a run is wrk's own CPU: the
+ * client links the same libssl.so.3, and this shows whether the uprobes trap in it too.
+ */
+function reapedChildrenCpuUs(): number {
+  // getconf is itself a reaped child: ask once, before any sample is taken.
+  clkTck ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return (reapedChildrenTicks(fs.readFileSync('/proc/self/stat', 'utf8')) * 1e6) / clkTck;
+}
+
+/**
+ * Resolves with the file the agent attached the SSL probes to. The TLS scanner may attach after
+ * the agent said it captures; wrk must not start before, or the first exchanges would be missed
+ * and the run would measure syscall capture of TLS records instead.
+ */
+async function waitTlsAttached(agent: AgentProcess): Promise<string> {
+  const deadline = Date.now() + TLS_ATTACH_TIMEOUT_MS;
+  for (;;) {
+    const m = TLS_ATTACHED.exec(agent.proc.stderr());
+    if (m) return m[1];
+    if (agent.proc.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(
+        `socktap run attached no TLS uprobes within ${TLS_ATTACH_TIMEOUT_MS / 1000} s (the harness waits for a line matching ${TLS_ATTACHED}): ${agent.proc.stderr().slice(-2000)}`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+/** A run that served errors or nothing measures nothing: stop with what went wrong. */
+function checkWrk(r: WrkResult, url: string): void {
+  if (r.requests === 0 || r.non2xx3xx > 0) {
+    const e = r.socketErrors;
+    throw new Error(`wrk ${url}: ${r.requests} requests, ${r.non2xx3xx} not 2xx/3xx, socket errors connect ${e.connect} read ${e.read} write ${e.write} timeout ${e.timeout}`);
+  }
+}
+
+interface NoneRun extends BaselineRun {
+  /** wrk's user + sys CPU per request. */
+  readonly clientCpuUsPerRequest: number;
+}
+
+interface CaptureRun {
+  readonly wrk: WrkResult;
+  /** Requests nginx served during the run (stub_status delta, the status request excluded). */
+  readonly served: number;
+  /** Exchange records that reached the discarding reader, and those for the benchmark URL. */
+  readonly atSink: number;
+  readonly atSinkForUrl: number;
+  /** served - atSinkForUrl: exchanges that never arrived. */
+  readonly missing: number;
+  readonly agentCpuUs: number;
+  readonly agentCpuUsPerExchange: number;
+  readonly agentCoreShare: number;
+  readonly agentRssMiB: number;
+  /** The file the agent put the SSL probes on, as nginx maps it. */
+  readonly tlsFile: string;
+  readonly nginxCpuUsPerRequest: number;
+  readonly clientCpuUsPerRequest: number;
+  readonly machineBusy: number;
+  /** The agent's final stats line. */
+  readonly stats: Record<string, number>;
+  /** The agent's final probe stat line: [entries, exits] per probe. */
+  readonly probes: Record<string, [number, number]>;
+  /** Entries into the OpenSSL probes per request served; null when the agent reported none. */
+  readonly sslProbeEntriesPerRequest: number | null;
+}
+
+type Round = AlternatingRound<CaptureRun> & { readonly without: NoneRun };
+
+async function measureNone(nginx: Nginx, w: WrkSettings): Promise<NoneRun> {
+  const client0 = reapedChildrenCpuUs();
+  const run = await measureBaseline(nginx, w);
+  const clientUs = reapedChildrenCpuUs() - client0;
+  checkWrk(run.wrk, nginx.url);
+  return { ...run, clientCpuUsPerRequest: clientUs / Math.max(1, run.wrk.requests) };
+}
+
+async function measureCapture(nginx: Nginx, w: WrkSettings, select: Selector): Promise<CaptureRun> {
+  // Status requests go to the plain listener, before the agent starts and after it stopped.
+  const statusUrl = `http://127.0.0.1:${nginx.plainPort}${STATUS_PATH}`;
+  const socket = path.join(os.tmpdir(), `socktap-bench-tls-${process.pid}.sock`);
+  const reader = await startLineCounter(socket, `"target":"/${nginx.fileName}"`);
+  try {
+    const before = await nginxRequests(statusUrl);
+    const agent = await startAgentProcess([...selectorArgs(select, nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h']);
+    try {
+      const tlsFile = await waitTlsAttached(agent);
+      const sys0 = systemCpu();
+      const ngx0 = processCpuUs(nginx.workerPid);
+      const cpu0 = processCpuUs(agent.proc.pid);
+      const client0 = reapedChildrenCpuUs();
+      const t0 = performance.now();
+      const { result } = await runWrk({ url: nginx.url, ...w });
+      const runUs = (performance.now() - t0) * 1e3;
+      const clientUs = reapedChildrenCpuUs() - client0;
+      const ngx1 = processCpuUs(nginx.workerPid);
+      const sys1 = systemCpu();
+      checkWrk(result, nginx.url);
+      // The agent finishes what the kernel and its queues still hold: wait for the sink to go
+      // quiet, and count that CPU too (it is part of the cost of these exchanges).
+      for (let last = -1, quiet = 0; quiet < 3; await sleep(100)) {
+        quiet = reader.lines() === last ? quiet + 1 : 0;
+        last = reader.lines();
+      }
+      const cpu1 = processCpuUs(agent.proc.pid);
+      const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
+      const stats = await agent.stop();
+      const probes = finalProbeStats(agent.proc.stderr());
+      const after = await nginxRequests(statusUrl);
+      const served = after - before - 1;
+      const atSinkForUrl = reader.matching();
+      const ssl = sslProbeEntries(probes);
+      return {
+        wrk: result,
+        served,
+        atSink: reader.lines(),
+        atSinkForUrl,
+        missing: served - atSinkForUrl,
+        agentCpuUs: cpu1 - cpu0,
+        agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, atSinkForUrl),
+        agentCoreShare: (cpu1 - cpu0) / runUs,
+        agentRssMiB: rssMiB,
+        tlsFile,
+        nginxCpuUsPerRequest: (ngx1 - ngx0) / Math.max(1, result.requests),
+        clientCpuUsPerRequest: clientUs / Math.max(1, result.requests),
+        machineBusy: busyFraction(sys0, sys1),
+        stats,
+        probes,
+        sslProbeEntriesPerRequest: ssl === undefined ? null : ssl / Math.max(1, served),
+      };
+    } finally {
+      await agent.proc.kill('SIGKILL');
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+function summarizeRounds(rounds: readonly Round[]) {
+  const w = rounds.map((r) => r.with);
+  const stat = (name: string) => sum(w.map((a) => a.stats[name] ?? 0));
+  const ssl = w.map((a) => a.sslProbeEntriesPerRequest).filter((x): x is number => x !== null);
+  return {
+    targetRatio: TARGET_RATIO,
+    targetCpuUsPerExchange: TARGET_CPU_US,
+    gateCpuUsPerExchange: GATE_CPU_US,
+    ratio: summarize(rounds.map((r) => r.ratio)),
+    requestsPerSecNone: summarize(rounds.map((r) => r.without.wrk.requestsPerSec)),
+    requestsPerSecCapture: summarize(w.map((a) => a.wrk.requestsPerSec)),
+    agentCpuUsPerExchange: summarize(w.map((a) => a.agentCpuUsPerExchange)),
+    agentCoreShare: summarize(w.map((a) => a.agentCoreShare)),
+    agentRssMiB: summarize(w.map((a) => a.agentRssMiB)),
+    nginxCpuUsPerRequestNone: median(rounds.map((r) => r.without.nginxCpuUsPerRequest)),
+    nginxCpuUsPerRequestCapture: median(w.map((a) => a.nginxCpuUsPerRequest)),
+    /** nginx (one worker) is the bottleneck: the ratio its own CPU growth alone predicts. */
+    nginxCpuPredictedRatio: median(rounds.map((r) => r.without.nginxCpuUsPerRequest / r.with.nginxCpuUsPerRequest)),
+    clientCpuUsPerRequestNone: median(rounds.map((r) => r.without.clientCpuUsPerRequest)),
+    clientCpuUsPerRequestCapture: median(w.map((a) => a.clientCpuUsPerRequest)),
+    sslProbeEntriesPerRequest: ssl.length > 0 ? median(ssl) : null,
+    machineBusyNone: median(rounds.map((r) => r.without.machineBusy)),
+    machineBusyCapture: median(w.map((a) => a.machineBusy)),
+    served: sum(w.map((a) => a.served)),
+    atSink: sum(w.map((a) => a.atSinkForUrl)),
+    missing: sum(w.map((a) => a.missing)),
+    counters: {
+      TotalRequestsParsed: stat('TotalRequestsParsed'),
+      TotalRequestsSent: stat('TotalRequestsSent'),
+      EventLost: stat('EventLost'),
+      ReqParsingErrors: stat('ReqParsingErrors'),
+      ResParsingErrors: stat('ResParsingErrors'),
+      TotalEventsDroppedAtEventQueueLimit: stat('TotalEventsDroppedAtEventQueueLimit'),
+      TotalEventsDroppedAtParsing: stat('TotalEventsDroppedAtParsing'),
+    },
+  };
+}
+
+type Results = ReturnType<typeof summarizeRounds>;
+
+const arrow = (a: number, b: number) => `${fix(a)} → ${fix(b)}`;
+
+const roundHeader = [...ROUND_HEADER_LEAD, 'nginx µs/req none→capture', 'wrk µs/req none→capture', 'served', 'at sink', 'missing', 'agent µs/exchange', 'EventLost'];
+
+function roundRows(rounds: readonly Round[]): string[][] {
+  return rounds.map((r) => [
+    ...roundLead(r),
+    arrow(r.without.nginxCpuUsPerRequest, r.with.nginxCpuUsPerRequest),
+    arrow(r.without.clientCpuUsPerRequest, r.with.clientCpuUsPerRequest),
+    int(r.with.served),
+    int(r.with.atSinkForUrl),
+    int(r.with.missing),
+    fix(r.with.agentCpuUsPerExchange),
+    String(r.with.stats.EventLost ?? 0),
+  ]);
+}
+
+function summaryRows(s: Results): string[][] {
+  const row = summaryRow;
+  return [
+    row('throughput ratio (capture / none)', s.ratio, (v) => `${fix(v, 3)}x`),
+    row('req/s, none', s.requestsPerSecNone, int),
+    row('req/s, capture', s.requestsPerSecCapture, int),
+    row('agent CPU µs / exchange', s.agentCpuUsPerExchange, (v) => fix(v)),
+    row('agent CPU, share of one core', s.agentCoreShare, pct),
+    row('agent RSS, MiB', s.agentRssMiB, (v) => fix(v, 0)),
+  ];
+}
+
+function uprobeLine(s: Results): string {
+  const extra = s.nginxCpuUsPerRequestCapture - s.nginxCpuUsPerRequestNone;
+  const hits = s.sslProbeEntriesPerRequest === null ? 'the agent reported no OpenSSL probe counts' : `${fix(s.sslProbeEntriesPerRequest)} OpenSSL probe entries per request`;
+  return (
+    `nginx worker CPU per request (medians) ${fix(s.nginxCpuUsPerRequestNone)} µs none, ${fix(s.nginxCpuUsPerRequestCapture)} µs capture ` +
+    `(${extra >= 0 ? '+' : ''}${fix(extra)} µs; alone it predicts a ratio of ${fix(s.nginxCpuPredictedRatio, 3)}x); ${hits}; ` +
+    `wrk CPU per request ${fix(s.clientCpuUsPerRequestNone)} µs none, ${fix(s.clientCpuUsPerRequestCapture)} µs capture`
+  );
+}
+
+function verdicts(s: Results): string[] {
+  const r = s.ratio.median;
+  const cpu = s.agentCpuUsPerExchange.median;
+  return [
+    r >= TARGET_RATIO ? `throughput ratio ${fix(r, 3)}x meets the ${TARGET_RATIO}x target` : `throughput ratio ${fix(r, 3)}x misses the ${TARGET_RATIO}x target by ${fix((TARGET_RATIO - r) * 100, 1)} points`,
+    cpu <= TARGET_CPU_US
+      ? `agent CPU ${fix(cpu)} µs/exchange meets the ${TARGET_CPU_US} µs target`
+      : `agent CPU ${fix(cpu)} µs/exchange misses the ${TARGET_CPU_US} µs target${cpu <= GATE_CPU_US ? ` (within the ${GATE_CPU_US} µs gate)` : ` and the ${GATE_CPU_US} µs gate`}`,
+    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink`,
+  ];
+}
+
+function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results): string {
+  const k = s.counters;
+  const agent = `socktap run ${c.select === 'comm' ? '--comm nginx' : '--pid <worker>'} --uds <socket> --format none`;
+  return `## TLS capture (OpenSSL uprobes, HTTPS nginx)
+
+nginx (1 worker, access log off, TLS ${c.tlsVersion} only, a self-signed RSA-2048 certificate) serves a ${nginx.bodyBytes}-byte JSON
+file over HTTPS to \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback, one keep-alive TLS connection per
+wrk connection for the whole run. Each of ${c.rounds} rounds runs wrk once with no agent (\`none\`, "without" below) and
+once with \`${agent}\` in its own process (\`capture\`, "with"): uprobes on
+SSL_read/SSL_write (and _ex) in the file nginx maps (\`${rounds[0]?.with.tlsFile ?? '?'}\`) give the plaintext, which goes through
+the full pipeline to a reader in the harness that counts and discards the JSON lines; the order alternates per round.
+A uprobe traps into the kernel in the calling thread, so its cost shows in nginx's own CPU per request. The
+probes are attached per file, so every process mapping it traps, targeted or not (the BPF programs drop the
+others' calls): wrk links the same libssl, and its CPU per request is reported too.
+Agent CPU is the agent process's user + system time (from /proc, all threads) over the wrk run and until the
+sink went quiet, divided by the exchanges that reached the sink; wrk's CPU is that of the reaped child.
+Loss accounting compares the exchanges at the sink with nginx's own request count (\`stub_status\`).
+Targets (DESIGN.md §4, as for plain HTTP): ratio >= ${TARGET_RATIO}x, agent CPU <= ${TARGET_CPU_US} µs per exchange (gate ${GATE_CPU_US} µs), no exchange lost.
+
+**Result:** ${verdicts(s).join('; ')}.
+
+${markdownTable(['measure', 'min', 'median', 'max'], summaryRows(s))}
+
+Where the uprobe cost goes: ${uprobeLine(s)}.
+
+Per round:
+
+${markdownTable(roundHeader, roundRows(rounds))}
+
+Agent counters summed over the runs: TotalRequestsParsed ${int(k.TotalRequestsParsed)}, TotalRequestsSent ${int(k.TotalRequestsSent)},
+EventLost ${k.EventLost}, ReqParsingErrors ${k.ReqParsingErrors}, ResParsingErrors ${k.ResParsingErrors},
+TotalEventsDroppedAtEventQueueLimit ${k.TotalEventsDroppedAtEventQueueLimit}, TotalEventsDroppedAtParsing ${k.TotalEventsDroppedAtParsing}.
+Machine busy ${pct(s.machineBusyNone)} none, ${pct(s.machineBusyCapture)} capture (all ${m.nproc} CPUs).
+
+Machine: kernel \`${m.kernel}\`, ${m.cpuModel}, nproc ${m.nproc}, ${m.memGiB} GiB, node ${m.node}, ${m.nginx}, ${m.wrk}; run ${m.date}.
+
+Rerun: \`${rerunCommand(c)}\` (JSON: \`${path.relative(packageRoot(), c.out)}\`).`;
+}
+
+/** `--no-agent`: the none variant only, printed, nothing written. */
+async function noneOnly(c: Config, nginx: Nginx): Promise<void> {
+  if (c.warmupS > 0) {
+    await measureNone(nginx, { ...c.wrk, durationS: c.warmupS });
+    console.log(`warm-up done (${c.warmupS} s)`);
+  }
+  const runs: NoneRun[] = [];
+  for (let i = 0; i < c.rounds; i++) {
+    await sleep(500);
+    const r = await measureNone(nginx, c.wrk);
+    runs.push(r);
+    console.log(`round ${i + 1}/${c.rounds}  none  ${int(r.wrk.requestsPerSec)} req/s  nginx ${fix(r.nginxCpuUsPerRequest)} µs/req  wrk ${fix(r.clientCpuUsPerRequest)} µs/req  machine busy ${pct(r.machineBusy)}`);
+  }
+  const rps = summarize(runs.map((r) => r.wrk.requestsPerSec));
+  console.log(`\nnone: ${int(rps.min)} / ${int(rps.median)} / ${int(rps.max)} req/s (min / median / max); no agent run, nothing written`);
+}
+
+async function main(): Promise<void> {
+  const c = parseConfig(process.argv.slice(2), packageRoot());
+  if (!c) {
+    console.log(USAGE);
+    return;
+  }
+  const machine = machineFacts();
+  reapedChildrenCpuUs();
+  processCpuUs(process.pid); // cpu.ts asks getconf once too: not inside a measured run
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktap-bench-tls-'));
+  process.on('exit', () => fs.rmSync(tmpDir, { recursive: true, force: true }));
+  const cert = await selfSignedCertificate(tmpDir);
+  // full-pipeline's body under a name of its own: an nginx of another harness running meanwhile
+  // (and captured by --comm nginx) cannot add to this one's exchanges at the sink.
+  const file = path.join(tmpDir, BODY_FILE);
+  fs.writeFileSync(file, jsonBody(BODY_BYTES));
+  const nginx = await startNginx({ file, tls: { ...cert, protocols: [PROTOCOL[c.tlsVersion]] }, serverConfig: SERVER_CONFIG });
+  try {
+    console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes, TLS ${c.tlsVersion}; status on port ${nginx.plainPort})`);
+    console.log(`${machine.cpuModel}, ${machine.nproc} CPUs, kernel ${machine.kernel}, node ${machine.node}, ${machine.nginx}, ${machine.wrk}`);
+    if (c.noAgent) return await noneOnly(c, nginx);
+    if (c.warmupS > 0) {
+      // Warms nginx, the TLS session state, and the agent's code paths.
+      const warm = { ...c.wrk, durationS: c.warmupS };
+      await measureNone(nginx, warm);
+      await measureCapture(nginx, warm, c.select);
+      console.log(`warm-up done (${c.warmupS} s none, ${c.warmupS} s capture)`);
+    }
+    const rounds: Round[] = [];
+    const plan = {
+      rounds: c.rounds,
+      without: () => measureNone(nginx, c.wrk),
+      with: () => measureCapture(nginx, c.wrk, c.select),
+      describe: (a: CaptureRun) =>
+        `served ${a.served}  at sink ${a.atSinkForUrl}  missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  nginx ${fix(a.nginxCpuUsPerRequest)} µs/req  lost ${a.stats.EventLost}`,
+    };
+    // runRound types the none run as a BaselineRun; measureNone made it a NoneRun.
+    for (let i = 0; i < c.rounds; i++) rounds.push((await runRound(i, plan)) as Round);
+    const s = summarizeRounds(rounds);
+    console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
+    console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
+    console.log(`\n${verdicts(s).join('\n')}\n${uprobeLine(s)}`);
+    writeJson(c.out, {
+      benchmark: SECTION,
+      command: rerunCommand(c),
+      machine,
+      config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, bodyBytes: nginx.bodyBytes, tlsVersion: c.tlsVersion, select: c.select },
+      summary: s,
+      rounds,
+    });
+    writeSection(c.docs, '# socktap benchmarks\n\nGenerated by the scripts in `bench/`; each section is rewritten by its own benchmark.', SECTION, markdown(c, machine, nginx, rounds, s));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+  } finally {
+    await nginx.stop();
+  }
+}
+
+// Imported by the unit tests for its pure helpers: run only as the entry point.
+if (require.main === module) benchmarkMain(main, USAGE, (err) => (err instanceof SocktapError ? `${err.code}: ${err.message}` : err));
