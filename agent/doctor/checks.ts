@@ -8,6 +8,7 @@ import { checkBpfFeatures, checkKprobes } from './bpf-features';
 import { checkCapabilities } from './capabilities';
 import { checkCgroups } from './cgroups';
 import { checkBtf, checkKernel, checkLockdown } from './kernel';
+import { checkTlsLibraries } from './tls';
 import { checkSyscallTracepoints, checkTracefs, checkUprobes } from './tracing';
 import type { CheckResult, DoctorEnv } from './types';
 export * from './types';
@@ -16,6 +17,7 @@ export * from './tracing';
 export * from './capabilities';
 export * from './bpf-features';
 export * from './cgroups';
+export * from './tls';
 
 /** Every check, in `CHECK_IDS` order. */
 export function runChecks(env: DoctorEnv): CheckResult[] {
@@ -30,5 +32,6 @@ export function runChecks(env: DoctorEnv): CheckResult[] {
     checkKprobes(env),
     checkUprobes(env),
     checkCgroups(env),
+    checkTlsLibraries(env),
   ];
 }

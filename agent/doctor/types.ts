@@ -26,6 +26,8 @@ export interface DoctorEnv {
   features?: KernelFeatureProbe;
   /** Why `features` is absent (shown by the feature checks). */
   featuresError?: string;
+  /** Processes whose TLS libraries are reported. @default every process but doctor itself */
+  tlsPids?: number[];
 }
 
 /** Ids of every check, in report order. */
@@ -44,6 +46,7 @@ export const CHECK_IDS = [
   'kprobes',
   'uprobes',
   'cgroups',
+  'tls-libraries',
 ] as const;
 
 /** The syscalls bpf/socktap.bpf.c attaches to, entry and exit each. */
