@@ -17,6 +17,7 @@ import type { CaptureEvent } from './events';
 import { DEFAULT_CHUNKS_PER_CALL, DEFAULT_PAYLOAD_BYTES, MAX_CHUNKS_PER_CALL, PAYLOAD_CAP } from './layout';
 import { loadNative, type NativeSession, type NativeStats, type NativeSessionOptions } from './native';
 import { SocktapError } from '../util/errors';
+import { pidPredicate, TlsScanner, type TlsFileView, type TlsScannerLog } from '../tls';
 
 /** What to capture. Targets are additive: a process matching any of them is captured. */
 export interface Targets {
@@ -78,6 +79,24 @@ export interface TracerOptions {
   readonly btfPath?: string;
   /** Batches an async iterator may hold before it drops (and counts) new ones. @default 256 */
   readonly maxIteratorBatches?: number;
+  /**
+   * TLS plaintext through uprobes on OpenSSL's SSL_read/SSL_write: every `scanIntervalMs` the
+   * memory maps of targeted processes are read, and each libssl or OpenSSL-exporting executable
+   * (node) they map is attached once, for every process mapping it; files no targeted process
+   * maps anymore are released. `false`: no uprobes (TLS connections are then not reported at
+   * all: their records are never passed off as HTTP).
+   * @default { scanIntervalMs: 2000, procRoot: '/proc' }
+   */
+  readonly tls?: false | TlsOptions;
+}
+
+export interface TlsOptions {
+  /** @default 2000 */
+  readonly scanIntervalMs?: number;
+  /** The host's proc (`/hostproc` in a container). @default '/proc' */
+  readonly procRoot?: string;
+  /** Attach/release lines and warnings. @default silent */
+  readonly log?: TlsScannerLog;
 }
 
 export interface TracerStats extends NativeStats {
@@ -117,6 +136,7 @@ export function validateTracerOptions(o: TracerOptions): void {
   checkInt('maxPendingBatches', o.maxPendingBatches, 1, 65536);
   checkInt('maxPendingRecords', o.maxPendingRecords, 1, 0xffffffff);
   checkInt('maxIteratorBatches', o.maxIteratorBatches, 1, 1 << 20);
+  if (o.tls) checkInt('tls.scanIntervalMs', o.tls.scanIntervalMs, 10, 3_600_000);
   if (o.targets) validateTargets(o.targets);
 }
 
@@ -158,6 +178,11 @@ export class Tracer extends EventEmitter<TracerEvents> {
   private finalStats: TracerStats | undefined;
   private stopping: Promise<TracerStats> | undefined;
   private iterators = new Set<{ push(events: CaptureEvent[]): void; end(): void }>();
+  private tlsScanner: TlsScanner | undefined;
+  /** Which processes the TLS scan looks at: the user-space twin of the kernel's target filter. */
+  private wantsPid: (pid: number) => boolean = () => false;
+  /** File key -> the path given to attachTls, for the detach. */
+  private readonly tlsPaths = new Map<string, string>();
 
   constructor(private readonly options: TracerOptions = {}) {
     super();
@@ -210,7 +235,40 @@ export class Tracer extends EventEmitter<TracerEvents> {
     // A running tracer keeps the process alive, as a listening server does; see unref().
     this.session.ref();
     this.applyTargets();
+    if (o.tls !== false) this.startTls(o.tls ?? {});
     return this;
+  }
+
+  private startTls(o: TlsOptions): void {
+    const session = this.session!;
+    this.tlsScanner = new TlsScanner({
+      procRoot: o.procRoot,
+      intervalMs: o.scanIntervalMs,
+      wantsPid: (pid) => this.wantsPid(pid),
+      log: o.log,
+      attacher: {
+        attach: (file) => {
+          try {
+            const n = session.attachTls(file.hostPath).length;
+            this.tlsPaths.set(file.key, file.hostPath);
+            return n;
+          } catch (err) {
+            throw SocktapError.fromNative(err);
+          }
+        },
+        detach: (key) => {
+          const p = this.tlsPaths.get(key);
+          this.tlsPaths.delete(key);
+          if (p !== undefined && this.running) session.detachTls(p);
+        },
+      },
+    });
+    this.tlsScanner.start();
+  }
+
+  /** Files the TLS probes are attached to, with the targeted pids mapping each (at the last scan). */
+  tlsFiles(): TlsFileView[] {
+    return this.tlsScanner?.files() ?? [];
   }
 
   /** Lets the process exit while the tracer runs (for tools that own their lifetime). */
@@ -278,6 +336,9 @@ export class Tracer extends EventEmitter<TracerEvents> {
       return Promise.reject(new SocktapError('SOCKTAP_STATE', 'Tracer.stop() before start()'));
     }
     const session = this.session;
+    // Uprobes first: the session refuses detaches once it is stopping.
+    this.tlsScanner?.stop();
+    this.tlsScanner = undefined;
     this.stopping = session.stop().then(
       (native) => {
         this.session = undefined;
@@ -348,6 +409,18 @@ export class Tracer extends EventEmitter<TracerEvents> {
       });
     } catch (err) {
       throw SocktapError.fromNative(err);
+    }
+    const t = this.targets;
+    const procRoot = this.options.tls ? this.options.tls.procRoot : undefined;
+    this.wantsPid = pidPredicate({ all: t.all, tgids: t.pids, comms: t.comms, cgroupIds: t.cgroupIds }, { procRoot });
+    // New targets may map libraries not attached yet: look now rather than at the next tick.
+    if (this.tlsScanner) {
+      try {
+        this.tlsScanner.scanOnce();
+      } catch (err) {
+        const log = this.options.tls ? this.options.tls.log : undefined;
+        log?.warn(`TLS scan failed: ${(err as Error).message}`);
+      }
     }
   }
 

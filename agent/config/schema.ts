@@ -176,6 +176,12 @@ export const AgentConfigSchema = z
        * A body whose encoded form exceeds `max_body_bytes` stays encoded. @default false
        */
       decode_content: bool().default(false),
+      /**
+       * TLS plaintext through uprobes on OpenSSL (SSL_read/SSL_write) in the libssl and the
+       * OpenSSL-exporting executables (node) that targeted processes map. Off: TLS connections
+       * are not reported at all. @default true
+       */
+      tls_capture: bool().default(true),
       /** Headers whose values are replaced by `[REDACTED]`, matched case-insensitively. @default DEFAULT_REDACT_HEADERS */
       redact_headers: z.array(headerName(), must('a list of HTTP header names')).default(() => [...DEFAULT_REDACT_HEADERS]),
       /** Where exchanges go. */

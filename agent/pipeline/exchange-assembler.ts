@@ -86,6 +86,10 @@ interface Conn {
   parser: HttpConnectionParser | null;
   /** Excluded by mode, or undecidable: events are ignored until the close. */
   ignored: boolean;
+  /** Its data is TLS plaintext from the SSL probes (every record of the connection says so). */
+  tls: boolean;
+  /** What records of this connection carry; set when the request side is decided. */
+  info: ConnectionInfo | null;
   // Role inference (role 'unknown'): pieces in arrival order and each direction's first bytes.
   pending: Pending[];
   pendingBytes: number;
@@ -177,6 +181,8 @@ export class ExchangeAssembler {
       requestSide: null,
       parser: null,
       ignored: false,
+      tls: false,
+      info: null,
       pending: [],
       pendingBytes: 0,
       heads: { ingress: Buffer.alloc(0), egress: Buffer.alloc(0) },
@@ -196,6 +202,10 @@ export class ExchangeAssembler {
     }
     c.lastNs = ev.tsNs;
     if (c.ignored) return;
+    if (ev.tls && !c.tls) {
+      c.tls = true;
+      if (c.info) c.info.tls = true;
+    }
     const stream = c.streams[ev.direction];
     if (ev.pos + ev.len <= stream.next) return; // already delivered (overlap of a retransmitted range)
     insertTime(c.times[ev.direction], ev.pos, ev.tsNs);
@@ -292,7 +302,17 @@ export class ExchangeAssembler {
       this.ignore(c);
       return;
     }
-    const info: ConnectionInfo = { id: o.conn.key, pid: o.conn.tgid, comm: o.comm, local: o.local, remote: o.remote, direction, labels: policy?.labels };
+    const info: ConnectionInfo = {
+      id: o.conn.key,
+      pid: o.conn.tgid,
+      comm: o.comm,
+      local: o.local,
+      remote: o.remote,
+      direction,
+      tls: c.tls,
+      labels: policy?.labels,
+    };
+    c.info = info;
     c.parser = new HttpConnectionParser(
       { maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent },
       {

@@ -33,7 +33,7 @@ export interface ParseStreamsResult {
 export function parseStreams(clientToServer: Buffer, serverToClient: Buffer, options: ParseStreamsOptions = {}): ParseStreamsResult {
   const builder = new RecordBuilder(new MonotonicClock(), options.redactHeaders ?? DEFAULT_REDACT_HEADERS);
   // The record builder wants a connection; only the messages are kept from what it builds.
-  const conn = { id: '', pid: 0, comm: '', local: { ip: '', port: 0 }, remote: { ip: '', port: 0 }, direction: 'ingress' as const };
+  const conn = { id: '', pid: 0, comm: '', local: { ip: '', port: 0 }, remote: { ip: '', port: 0 }, direction: 'ingress' as const, tls: false };
   const result: ParseStreamsResult = { exchanges: [], requestParseErrors: 0, responseParseErrors: 0 };
   const parser = new HttpConnectionParser(
     { maxBodyBytes: options.maxBodyBytes ?? 65536, decode: options.decodeContent ?? false },

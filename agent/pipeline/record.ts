@@ -66,6 +66,8 @@ export interface ConnectionInfo {
   local: Endpoint;
   remote: Endpoint;
   direction: RecordDirection;
+  /** Plaintext from the TLS library: set when the connection's first TLS data event arrives. */
+  tls: boolean;
   /** @default NO_LABELS */
   labels?: Readonly<ProcessLabels>;
 }
@@ -109,7 +111,7 @@ export class RecordBuilder {
       ts: this.clock.toIso(ex.requestStartNs),
       duration_ns: Math.max(0, Number(endNs - ex.requestStartNs)),
       direction: conn.direction,
-      tls: false,
+      tls: conn.tls,
       process: processOf(conn),
       connection: {
         id: conn.id,

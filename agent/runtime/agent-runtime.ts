@@ -51,6 +51,7 @@ export class AgentRuntime {
       targets: options.targets,
       ringBufferBytes: config.perfmap_queue_size * 4096,
       maxPendingRecords: config.probe_event_queue_size,
+      tls: config.tls_capture ? { procRoot: config.proc_fs_path, log: options.log } : false,
       ...options.tracer,
     });
     const sinks = options.sinks;

@@ -110,6 +110,7 @@ mode: ingress
 log_format: text
 max_body_bytes: 65536
 decode_content: false
+tls_capture: true
 redact_headers:
   - Authorization
   - Proxy-Authorization
@@ -204,7 +205,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "81ca1592" : "70c0f4b3") : ("4f5b9e98")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7fb63876" : "35cef9ff") : ("8d1295f0")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"
@@ -481,7 +482,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set_when_ebpf_run_as_privileged" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "81ca1592" : "70c0f4b3") : ("4f5b9e98")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7fb63876" : "35cef9ff") : ("8d1295f0")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"

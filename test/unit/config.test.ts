@@ -69,6 +69,7 @@ describe('defaults', () => {
       log_format: 'text',
       max_body_bytes: 65536,
       decode_content: false,
+      tls_capture: true,
       redact_headers: [...DEFAULT_REDACT_HEADERS],
       exporters: {
         uds: { enabled: true, listen: false },
@@ -266,7 +267,7 @@ describe('unknown keys', () => {
       'unknown key "zzzzzz" at top level (expected one of log_level, proc_fs_path, unix_domain_socket_addr, perfmap_queue_size, ' +
         'uds_event_queue_size, probe_event_queue_size, capture_all_namespaces, k8s_enabled, mirror_namespace_label, mirror_pod_enabled_annotation, ' +
         'mirror_pod_mode_annotation, mirror_namespace_mode_annotation, mode, max_active_ret_probe, log_format, ' +
-        'max_body_bytes, decode_content, redact_headers, exporters, stats_interval, metrics_addr, targets)',
+        'max_body_bytes, decode_content, tls_capture, redact_headers, exporters, stats_interval, metrics_addr, targets)',
     );
     assert.equal(err.issues[0]?.path, 'zzzzzz');
   });
@@ -391,6 +392,7 @@ describe('environment and flags', () => {
       'SOCKTAP_LOG_LEVEL',
       'SOCKTAP_MAX_BODY_BYTES',
       'SOCKTAP_DECODE_CONTENT',
+      'SOCKTAP_TLS_CAPTURE',
       'SOCKTAP_MAX_ACTIVE_RET_PROBE',
       'SOCKTAP_REDACT_HEADERS',
       'SOCKTAP_EXPORTERS__OTLP__ENDPOINT',
@@ -406,7 +408,7 @@ describe('environment and flags', () => {
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 32);
+    assert.equal(names.length, 33);
     assert.equal(new Set(names).size, names.length);
   });
 

@@ -12,7 +12,7 @@ import { ExchangeAssembler, toJsonLine, type ExchangeAssemblerOptions, type Exch
 const clock = new MonotonicClock();
 
 /** One connection's event factory: stream positions are tracked per direction. */
-function conn(role: Role, opts: { pid?: number; fd?: number; comm?: string } = {}) {
+function conn(role: Role, opts: { pid?: number; fd?: number; comm?: string; tls?: boolean } = {}) {
   const pid = opts.pid ?? 4242;
   const fd = opts.fd ?? 7;
   const id: ConnId = { tgid: pid, fd, generation: 1n, procStartNs: 5n, key: `${pid}:${fd}:1` };
@@ -34,7 +34,7 @@ function conn(role: Role, opts: { pid?: number; fd?: number; comm?: string } = {
       pos[dir] = Math.max(pos[dir], p + len);
       return {
         kind: 'data', conn: id, syscall: dir === 'ingress' ? 'read' : 'write', direction: dir, tsNs, pos: p, len, payload,
-        noPayload: false, truncated: len > payload.length, readFailed: false,
+        noPayload: false, truncated: len > payload.length, readFailed: false, tls: opts.tls ?? false,
       };
     },
     close(tsNs: bigint): ConnCloseEvent {
@@ -93,6 +93,19 @@ test('server-side GET/200: the exact record and its JSON line', () => {
   assert.equal(asm.stats.exchanges, 1);
   assert.equal(asm.stats.connections, 1);
   assert.equal(asm.openConnections, 0);
+});
+
+test('TLS plaintext events (SSL probes) make records with tls: true, on either side', () => {
+  for (const role of ['server', 'client'] as const) {
+    const c = conn(role, { tls: true, comm: 'node' });
+    const [reqDir, resDir] = role === 'server' ? (['ingress', 'egress'] as const) : (['egress', 'ingress'] as const);
+    const { records } = assemble([c.open(), c.data(reqDir, GET, 2_000n), c.data(resDir, OK, 3_000n), c.close(4_000n)]);
+    assert.equal(records.length, 1);
+    assert.equal(records[0].tls, true);
+    assert.equal(records[0].direction, reqDir);
+    assert.equal(records[0].response?.body, 'hello');
+    assert.match(toJsonLine(records[0]), /"direction":"(ingress|egress)","tls":true,/);
+  }
 });
 
 test('client-side POST: requests are the egress bytes, the record is egress', () => {

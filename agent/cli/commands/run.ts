@@ -46,6 +46,9 @@ Other options:
   --config FILE          YAML config file (keys as in the agent config; flags override it, and
                          SOCKTAP_* environment variables override the file)
   --max-body-bytes N     body bytes kept per message (default 65536)
+  --no-tls               no uprobes on OpenSSL: TLS connections are then not reported (by
+                         default their plaintext is captured from the libssl, or the node
+                         binary, that the processes map)
   --stats-interval D     how often the stats lines are logged, e.g. 10s or 1m (default 60s)
   --metrics-addr H:P     serve Prometheus /metrics, /healthz and /readyz on H:P
   --duration S           stop after S seconds (default: until Ctrl-C or SIGTERM)
@@ -70,6 +73,7 @@ export const FLAGS = {
   otlp: { type: 'string' },
   har: { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  'no-tls': { type: 'boolean' },
   'stats-interval': { type: 'string' },
   'metrics-addr': { type: 'string' },
   duration: { type: 'string' },
@@ -98,6 +102,7 @@ export function flagsToConfig(v: RunFlags): AgentConfigOverrides {
     mode: v.mode as AgentConfigOverrides['mode'],
     max_body_bytes: v['max-body-bytes'] === undefined ? undefined : (numbers([v['max-body-bytes']])[0] as number),
     stats_interval: v['stats-interval'],
+    tls_capture: v['no-tls'] ? false : undefined,
     metrics_addr: v['metrics-addr'],
     log_level: v['log-level'] as AgentConfigOverrides['log_level'],
     log_format: v['log-format'] as AgentConfigOverrides['log_format'],
@@ -121,6 +126,7 @@ export function flagsToConfig(v: RunFlags): AgentConfigOverrides {
 const FLAG_OF_KEY: Record<string, string> = {
   mode: '--mode',
   max_body_bytes: '--max-body-bytes',
+  tls_capture: '--no-tls',
   stats_interval: '--stats-interval',
   metrics_addr: '--metrics-addr',
   log_level: '--log-level',
