@@ -54,6 +54,9 @@ volatile __u32 filter_by_port = 0;
 #define PORT_MATCH_LOCAL 1
 #define PORT_MATCH_REMOTE 2
 volatile __u32 target_epoch = 1;       /* bumped by user space whenever the targets change */
+/* Bumped by user space when it detaches SSL probes: a call entered before that may never see its
+ * return probe, so every thread's SSL call stack from an older epoch is dropped. */
+volatile __u32 tls_epoch = 0;
 __u64 next_generation = 0;
 
 struct conn_state {
@@ -85,8 +88,13 @@ struct ssl_call {
 	__u32 fd;         /* socket of the first data syscall made inside the call; NO_FD if none */
 	__u16 fn;         /* enum socktap_syscall, SOCKTAP_SC_SSL_* */
 	__u8 direction;
-	__u8 depth;       /* SSL probes entered and not yet returned (a wrapper may call another) */
+	__u8 shadow;      /* a wrapper's inner call on the same buffer: the outer one reports */
 };
+
+/* SSL calls in progress on one thread, innermost last. They nest for real: Node finishes a
+ * handshake inside SSL_read, runs JavaScript from OpenSSL's callback, and that JavaScript's first
+ * write is an SSL_write inside the SSL_read. Deeper calls are counted, not tracked. */
+#define SSL_STACK 4
 
 /* Per-thread state in task-local storage. The target decision is cached with the epoch and the
  * cgroup it was made for, so it is recomputed when the targets change or the task moves to
@@ -98,12 +106,13 @@ struct task_state {
 	__u16 _pad;
 	__u64 cgroup_id;      /* cgroup the decision was made for (cgroup filtering only) */
 	struct active_call call;
-	struct ssl_call ssl;
+	struct ssl_call ssl[SSL_STACK];
+	__u32 ssl_depth;      /* SSL calls entered and not yet returned */
+	__u32 ssl_epoch;      /* tls_epoch when the stack was started */
 	/* The TLS socket this thread last read records from, and that connection's generation.
 	 * Runtimes that feed OpenSSL through memory BIOs (Node) make no syscall inside SSL_read: the
 	 * records they decrypt are the ones their event loop just read on this thread. */
 	__u32 last_tls_fd;
-	__u32 _pad2;
 	__u64 last_tls_generation;
 };
 
@@ -770,11 +779,17 @@ static __always_inline struct conn_state *exit_conn(struct active_call *call, lo
 	struct task_state *ts = exit_take(call);
 	if (!ts)
 		return NULL;
-	if (ts->ssl.depth) {
-		/* Only a TCP socket names the SSL call's connection (a runtime may also write a pipe or
-		 * read a random device from inside the call). */
-		if (ts->ssl.fd == NO_FD && conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd))
-			ts->ssl.fd = call->fd;
+	__u32 depth = ts->ssl_depth;
+	if (depth && ts->ssl_epoch != tls_epoch)
+		depth = ts->ssl_depth = 0;
+	if (depth) {
+		/* The innermost SSL call made this syscall. Only a TCP socket names its connection (a
+		 * runtime may also write a pipe or read a random device from inside the call). */
+		if (depth <= SSL_STACK) {
+			struct ssl_call *sc = &ts->ssl[(depth - 1) & (SSL_STACK - 1)];
+			if (sc->fd == NO_FD && conn_lookup_or_adopt(bpf_get_current_pid_tgid() >> 32, call->fd))
+				sc->fd = call->fd;
+		}
 		return NULL;
 	}
 	if (ret <= 0)

@@ -12,6 +12,8 @@
  *  - the binding SSL* -> {fd, connection generation} is remembered, so a call that moves no
  *    socket bytes (plaintext already decrypted and buffered) still finds its connection, and a
  *    stale binding (fd closed and reused) is recognised by its generation.
+ * SSL calls nest (see SSL_STACK): each entry pushes a call on the thread's stack, each return
+ * pops the innermost, and a syscall belongs to the innermost call in progress.
  * The programs carry no attach target: user space attaches them per library file (pid -1), to
  * every libssl and every executable exporting these symbols that targeted processes map.
  */
@@ -43,20 +45,31 @@ static __always_inline int ssl_enter(__u32 fn, __u8 dir, __u64 ssl, __u64 buf, _
 	struct task_state *ts = task_targeted(bpf_get_current_pid_tgid() >> 32);
 	if (!ts)
 		return 0;
-	/* Nested SSL probes (a library whose SSL_write_ex calls SSL_write): the outermost reports. */
-	if (ts->ssl.depth) {
-		if (ts->ssl.depth < 255)
-			ts->ssl.depth++;
-		return 0;
+	__u32 d = ts->ssl_depth;
+	if (ts->ssl_epoch != tls_epoch) {
+		d = 0;
+		ts->ssl_epoch = tls_epoch;
 	}
-	count_probe(fn, 0);
-	ts->ssl.ssl = ssl;
-	ts->ssl.buf = buf;
-	ts->ssl.len_ptr = len_ptr;
-	ts->ssl.fd = NO_FD;
-	ts->ssl.fn = (__u16)fn;
-	ts->ssl.direction = dir;
-	ts->ssl.depth = 1;
+	ts->ssl_depth = d + 1;
+	if (d >= SSL_STACK)
+		return 0;
+	struct ssl_call *c = &ts->ssl[d & (SSL_STACK - 1)];
+	/* A library whose SSL_write_ex wraps SSL_write (or the reverse) would report the bytes twice:
+	 * an inner call on the same SSL*, direction and buffer is its outer call's shadow. */
+	__u8 shadow = 0;
+	if (d > 0) {
+		struct ssl_call *outer = &ts->ssl[(d - 1) & (SSL_STACK - 1)];
+		shadow = outer->ssl == ssl && outer->direction == dir && outer->buf == buf;
+	}
+	c->ssl = ssl;
+	c->buf = buf;
+	c->len_ptr = len_ptr;
+	c->fd = NO_FD;
+	c->fn = (__u16)fn;
+	c->direction = dir;
+	c->shadow = shadow;
+	if (!shadow)
+		count_probe(fn, 0);
 	return 0;
 }
 
@@ -104,11 +117,19 @@ static __always_inline struct conn_state *ssl_conn(struct task_state *ts, struct
 static __always_inline int ssl_exit(long ret)
 {
 	struct task_state *ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
-	if (!ts || !ts->ssl.depth)
+	if (!ts || !ts->ssl_depth)
 		return 0;
-	if (--ts->ssl.depth)
+	if (ts->ssl_epoch != tls_epoch) {
+		ts->ssl_depth = 0;
 		return 0;
-	struct ssl_call c = ts->ssl;
+	}
+	/* Return probes fire innermost first: this exit is the top of the stack. */
+	__u32 d = --ts->ssl_depth;
+	if (d >= SSL_STACK)
+		return 0;
+	struct ssl_call c = ts->ssl[d & (SSL_STACK - 1)];
+	if (c.shadow)
+		return 0;
 	count_probe(c.fn, 1);
 	/* SSL_read/SSL_write return the byte count; the _ex variants return 1 and store it. */
 	__u64 n = 0;

@@ -512,6 +512,8 @@ Napi::Value Session::DetachTls(const Napi::CallbackInfo& info) {
   if (it == tls_.end()) return Napi::Boolean::New(env, false);
   for (bpf_link* l : it->second.links) bpf_link__destroy(l);
   tls_.erase(it);
+  // A thread inside a call of that file never sees the return: the programs drop such stacks.
+  skel_->bss->tls_epoch = skel_->bss->tls_epoch + 1;
   return Napi::Boolean::New(env, true);
 }
 
