@@ -2,6 +2,7 @@
 # The benchmark commands: set-up, build, then one harness.
 #   npm run bench -- [flags]            raw capture (bench/raw-capture.ts): the capture engine alone
 #   npm run bench:pipeline -- [flags]   full pipeline (bench/full-pipeline.ts): socktap run -> unix socket
+#   npm run bench:tls -- [flags]        TLS capture (bench/tls-capture.ts): HTTPS nginx, OpenSSL uprobes
 # The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
 # nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
 # root, where lib.sh puts us.
@@ -9,10 +10,15 @@ source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
 bash scripts/build.sh
 
-if [ "${1:-}" = "pipeline" ]; then
-  shift
-  log "full-pipeline benchmark"
-  exec node dist/bench/full-pipeline.js "$@"
-fi
+case "${1:-}" in
+  pipeline)
+    shift
+    log "full-pipeline benchmark"
+    exec node dist/bench/full-pipeline.js "$@" ;;
+  tls)
+    shift
+    log "TLS capture benchmark"
+    exec node dist/bench/tls-capture.js "$@" ;;
+esac
 log "raw-capture benchmark"
 exec node dist/bench/raw-capture.js "$@"

@@ -4,9 +4,10 @@
 source "$(dirname "$0")/lib.sh"
 
 # Build: clang/llvm/bpftool/libbpf for the BPF object, g++/make/python3 for node-gyp.
-# Tests and benchmarks: real servers and clients (nginx, python3, curl, wrk), iproute2, procps.
+# Tests and benchmarks: real servers and clients (nginx, python3, curl, wrk), iproute2, procps;
+# openssl for the TLS tests' throwaway certificates (libssl3 itself comes with curl and nginx).
 PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config
-          nginx curl wrk iproute2 procps)
+          nginx curl wrk iproute2 procps openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
