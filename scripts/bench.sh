@@ -3,6 +3,7 @@
 #   npm run bench -- [flags]            raw capture (bench/raw-capture.ts): the capture engine alone
 #   npm run bench:pipeline -- [flags]   full pipeline (bench/full-pipeline.ts): socktap run -> unix socket
 #   npm run bench:tls -- [flags]        TLS capture (bench/tls-capture.ts): HTTPS nginx, OpenSSL uprobes
+#   npm run bench:uprobe -- [flags]     one uprobe hit (bench/uprobe-cost.ts): a loop over a stand-in libssl
 # The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
 # nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
 # root, where lib.sh puts us.
@@ -19,6 +20,10 @@ case "${1:-}" in
     shift
     log "TLS capture benchmark"
     exec node dist/bench/tls-capture.js "$@" ;;
+  uprobe)
+    shift
+    log "uprobe cost benchmark"
+    exec node dist/bench/uprobe-cost.js "$@" ;;
 esac
 log "raw-capture benchmark"
 exec node dist/bench/raw-capture.js "$@"
