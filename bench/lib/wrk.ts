@@ -76,6 +76,8 @@ export interface WrkOptions {
   readonly threads: number;
   readonly connections: number;
   readonly durationS: number;
+  /** A Lua script (`-s`) and its arguments (after `--`), e.g. the pacing script of fixed-rate runs. */
+  readonly script?: { readonly path: string; readonly args: readonly string[] };
 }
 
 export interface WrkRun {
@@ -90,7 +92,10 @@ export interface WrkRun {
  * tracer batches while wrk runs, exactly as an agent would.
  */
 export function runWrk(o: WrkOptions): Promise<WrkRun> {
-  const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`, '--latency', o.url];
+  const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`, '--latency'];
+  if (o.script) args.push('-s', o.script.path);
+  args.push(o.url);
+  if (o.script) args.push('--', ...o.script.args);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
