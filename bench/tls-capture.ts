@@ -29,7 +29,7 @@ import { sleep } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { measureBaseline, type BaselineRun, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
-import { selfSignedCertificate } from './lib/tls-cert';
+import { selfSignedCertificate } from '../agent/util/self-signed-cert';
 import { runWrk, type WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4: the whole agent's throughput target, with TLS as without. */

@@ -1,8 +1,12 @@
 /**
  * The demo's API server: a small JSON orders API on loopback, run as its own process so socktap
- * can capture it (the agent never captures itself). Prints `listening PORT` when ready.
+ * can capture it (the agent never captures itself). With `--tls CERT KEY` it serves the same API
+ * over HTTPS on a second port too. Prints `listening PORT [TLS_PORT]` when ready.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 
 interface Order {
   id: number;
@@ -18,7 +22,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-const server = http.createServer((req, res) => {
+const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -41,9 +45,14 @@ const server = http.createServer((req, res) => {
     }
     send(res, 404, { error: 'not found' });
   });
-});
+};
 
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`listening ${(server.address() as { port: number }).port}\n`);
+const listen = (s: http.Server): Promise<number> => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+const tlsAt = process.argv.indexOf('--tls');
+const servers: http.Server[] = [http.createServer(handler)];
+if (tlsAt >= 0) servers.push(https.createServer({ cert: fs.readFileSync(process.argv[tlsAt + 1]!), key: fs.readFileSync(process.argv[tlsAt + 2]!) }, handler));
+void Promise.all(servers.map(listen)).then((ports) => process.stdout.write(`listening ${ports.join(' ')}\n`));
+process.on('SIGTERM', () => {
+  for (const s of servers) s.close();
+  process.exit(0);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));

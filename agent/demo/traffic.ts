@@ -1,9 +1,11 @@
 /**
- * The demo's client: waits for the server's port on stdin (so the agent can target this process
- * before it connects), then calls the API with fetch in a loop: list, create, read back, and
- * now and then a missing order.
+ * The demo's client: waits for the server's ports on stdin (`PORT [TLS_PORT]`, so the agent can
+ * target this process before it connects), then calls the API with fetch in a loop: list,
+ * create, read back, and now and then a missing order. With a TLS port, every other round goes
+ * over HTTPS (the certificate is trusted through NODE_EXTRA_CA_CERTS).
  */
 const intervalMs = Number(process.argv[2] ?? 400);
+let bases: string[] = [];
 let base = '';
 const items = ['keyboard', 'mouse', 'monitor', 'headset', 'webcam'];
 
@@ -27,10 +29,13 @@ async function round(i: number): Promise<void> {
 }
 
 process.stdin.once('data', async (line: Buffer) => {
-  base = `http://127.0.0.1:${Number(line.toString().trim())}`;
+  const [port, tlsPort] = line.toString().trim().split(' ').map(Number);
+  bases = [`http://127.0.0.1:${port}`];
+  if (tlsPort) bases.push(`https://127.0.0.1:${tlsPort}`);
   let stop = false;
   process.on('SIGTERM', () => (stop = true));
   for (let i = 0; !stop; i++) {
+    base = bases[i % bases.length]!;
     await round(i).catch((err: Error) => process.stderr.write(`traffic: ${err.message}\n`));
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -24,7 +24,7 @@ export interface NginxOptions {
 export type TlsProtocol = 'TLSv1.2' | 'TLSv1.3';
 
 export interface NginxTls {
-  /** PEM certificate file (e.g. from `selfSignedCertificate()` in tls-cert.ts). */
+  /** PEM certificate file (e.g. from `selfSignedCertificate()` in agent/util/self-signed-cert.ts). */
   readonly certificate: string;
   /** PEM private key file. The master reads it as the user that started nginx. */
   readonly key: string;

@@ -74,7 +74,7 @@ test('demo runs servers and traffic, shows every exchange of both sides and summ
   t.after(() => demo.kill('SIGKILL'));
   assert.equal(await demo.exited, 0, demo.stderr());
   const out = demo.stdout();
-  const [, serverPid, port, clientPid] = /API server pid (\d+) on 127\.0\.0\.1:(\d+), client pid (\d+)/.exec(out)!;
+  const [, serverPid, port, tlsPort, clientPid] = /API server pid (\d+) on 127\.0\.0\.1:(\d+) \(HTTPS on (\d+)\), client pid (\d+)/.exec(out)!;
   const [, served, made, counted] = /exchanges +(\d+) served by the API server \(ingress\), (\d+) made by the client \(egress\); the client counted (\d+) requests/.exec(out)!;
   // Every request the client made was captured once on each side.
   assert.equal(served, counted);
@@ -82,8 +82,15 @@ test('demo runs servers and traffic, shows every exchange of both sides and summ
   assert.ok(Number(counted) >= 4);
   const rows = out.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{3} /.test(l));
   assert.equal(rows.length, 2 * Number(counted));
-  assert.equal(rows.filter((r) => new RegExp(`^\\S+ +in +POST +201 .* node\\[${serverPid}\\] +127\\.0\\.0\\.1:\\d+ +/api/orders$`).test(r)).length,
-    rows.filter((r) => new RegExp(`^\\S+ +out +POST +201 .* node\\[${clientPid}\\] +127\\.0\\.0\\.1:${port} +/api/orders$`).test(r)).length);
+  // Every other round goes over HTTPS: plaintext from the OpenSSL probes, rows marked tls.
+  for (const [tls, to] of [['', port], [' tls', tlsPort]]) {
+    const served = rows.filter((r) => new RegExp(`^\\S+ +in${tls} +POST +201 .* node\\[${serverPid}\\] +127\\.0\\.0\\.1:\\d+ +/api/orders$`).test(r)).length;
+    const made = rows.filter((r) => new RegExp(`^\\S+ +out${tls} +POST +201 .* node\\[${clientPid}\\] +127\\.0\\.0\\.1:${to} +/api/orders$`).test(r)).length;
+    assert.equal(served, made, `POSTs${tls}`);
+    assert.ok(served >= 1, `at least one POST${tls}`);
+  }
+  const tlsRows = rows.filter((r) => / (in|out) tls /.test(r)).length;
+  assert.match(out, new RegExp(`over TLS +${tlsRows} of ${rows.length} exchanges`));
   assert.match(out, /by status +200 x\d+, 201 x\d+/);
   assert.match(out, /lost 0 events, 0 hand-off drops/);
 });

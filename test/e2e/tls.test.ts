@@ -29,7 +29,7 @@ import {
   type Headers,
 } from '../helpers/agent-e2e';
 import { startNginx } from '../../bench/lib/nginx';
-import { selfSignedCertificate, type CertificateFiles } from '../../bench/lib/tls-cert';
+import { selfSignedCertificate, type CertificateFiles } from '../../agent/util/self-signed-cert';
 
 const TEST_TIMEOUT_MS = 90_000;
 const ORDERS = Buffer.from(JSON.stringify({ orders: Array.from({ length: 40 }, (_, i) => ({ id: i, sku: `sku-${i}` })) }) + '\n');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../bench/lib/args';
 import { renderNginxConfig, type NginxConfigSettings } from '../../bench/lib/nginx';
-import { selfSignedCertArgs, selfSignedCertificate } from '../../bench/lib/tls-cert';
+import { selfSignedCertArgs, selfSignedCertificate } from '../../agent/util/self-signed-cert';
 import { finalProbeStats, parseConfig, reapedChildrenTicks, rerunCommand, selectorArgs, sslProbeEntries } from '../../bench/tls-capture';
 
 const BASE: NginxConfigSettings = { dir: '/tmp/p', www: '/tmp/p/www', port: 8080, sendfile: true, serverConfig: 'location = /s { stub_status; }' };

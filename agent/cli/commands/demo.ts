@@ -3,6 +3,8 @@
  * their HTTP exchanges shown live, then a summary. Needs root (or BPF capabilities) like the agent itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse, positiveNumber } from '../args';
 import { untilStopped } from '../shutdown';
@@ -11,12 +13,14 @@ import { createLogger } from '../../log/logger';
 import { toJsonLine, type ExchangeRecord } from '../../pipeline';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { PRETTY_HEADER, prettyLine } from '../../sinks/pretty-line';
+import { selfSignedCertificate, type CertificateFiles } from '../../util/self-signed-cert';
 
 export const demoHelp = `Usage: socktap demo [--duration SECONDS] [--quiet] [--json]
 
-Starts a small JSON API server and a client calling it on 127.0.0.1, captures both with eBPF
-(the server's side as ingress, the client's as egress), shows each HTTP exchange live as it is
-parsed, and a summary at the end.
+Starts a small JSON API server and a client calling it on 127.0.0.1, over HTTP and, every other
+round, over HTTPS (a throwaway self-signed certificate; the plaintext comes from uprobes on the
+OpenSSL built into node), captures both with eBPF (the server's side as ingress, the client's as
+egress), shows each HTTP exchange live as it is parsed, and a summary at the end.
 
   --duration S   how long the traffic runs (default 6)
   --json         exchange records as JSON lines instead of the table
@@ -62,14 +66,30 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const duration = positiveNumber('duration', values.duration) ?? 6;
   const out = (line: string) => process.stdout.write(line + '\n');
 
-  const server = spawn(process.execPath, script('api-server'), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const traffic = spawn(process.execPath, script('traffic'), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktap-demo-'));
+  let cert: CertificateFiles | undefined;
+  try {
+    cert = await selfSignedCertificate(certDir);
+  } catch (err) {
+    out(`socktap demo: no HTTPS rounds (${(err as Error).message})`);
+  }
+  const tlsArgs = cert ? ['--tls', cert.certificate, cert.key] : [];
+  const server = spawn(process.execPath, [...script('api-server'), ...tlsArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const traffic = spawn(process.execPath, script('traffic'), {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: cert ? { ...process.env, NODE_EXTRA_CA_CERTS: cert.certificate } : process.env,
+  });
   const children = [server, traffic];
-  const cleanup = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+  const cleanup = () => {
+    children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+    fs.rmSync(certDir, { recursive: true, force: true });
+  };
   process.once('exit', cleanup);
   try {
-    const port = Number((await readLine(server, 'listening ')).split(' ')[1]);
-    out(`socktap demo: API server pid ${server.pid} on 127.0.0.1:${port}, client pid ${traffic.pid}`);
+    const ports = (await readLine(server, 'listening ')).split(' ').slice(1).map(Number);
+    const port = ports[0]!;
+    const tlsPort = ports[1];
+    out(`socktap demo: API server pid ${server.pid} on 127.0.0.1:${port}${tlsPort ? ` (HTTPS on ${tlsPort})` : ''}, client pid ${traffic.pid}`);
     const log = createLogger({ level: 'warn' });
     const config = parseConfig({ mode: 'all', stats_interval: '1h' });
     const records: ExchangeRecord[] = [];
@@ -85,11 +105,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
       },
     });
     await runtime.start();
-    out(`socktap demo: capturing both with eBPF syscall tracepoints for ${duration} s (Ctrl-C to stop)\n`);
+    out(`socktap demo: capturing both with eBPF syscall tracepoints${tlsPort ? ' and OpenSSL uprobes' : ''} for ${duration} s (Ctrl-C to stop)\n`);
     if (!values.quiet && !values.json) out(PRETTY_HEADER);
     // The client learns the port through stdin together with the go signal.
     const clientCount = readLine(traffic, 'requests ', (duration + 15) * 1000);
-    traffic.stdin!.write(`${port}\n`);
+    traffic.stdin!.write(`${ports.join(' ')}\n`);
     await untilStopped(duration);
     // The client finishes its round, reports how many requests it made and exits.
     traffic.kill('SIGTERM');
@@ -105,6 +125,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out(`  by status        ${tally(ingress.map((r) => r.response?.status ?? 'none'))}`);
     out(`  by endpoint      ${tally(ingress.map((r) => `${r.request.method} ${r.request.target.replace(/\/\d+$/, '/{id}')}`))}`);
     if (slowest) out(`  slowest          ${slowest.request.method} ${slowest.request.target} ${(slowest.duration_ns / 1e6).toFixed(2)} ms (${slowest.direction})`);
+    out(`  over TLS         ${records.filter((r) => r.tls).length} of ${records.length} exchanges (plaintext from SSL_read/SSL_write in node)`);
     out(`  redacted         Authorization on ${records.filter((r) => r.request.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && v === '[REDACTED]')).length} requests`);
     out(`  data events      ${stats.dataEvents}, lost ${stats.lostEvents} events, ${stats.handoffDroppedRecords} hand-off drops`);
     const probes = Object.entries(stats.probes).filter(([, [e]]) => e > 0).map(([n, [e, x]]) => `${n} ${e}/${x}`);

@@ -1,6 +1,7 @@
 /**
- * A throwaway self-signed certificate for the HTTPS benchmarks, made with the `openssl` command
- * line (no key material is ever checked in). Clients in the benchmarks (wrk) do not verify it.
+ * A throwaway self-signed certificate for loopback HTTPS (the demo, the TLS tests and benchmarks),
+ * made with the `openssl` command line: no key material is ever checked in. It names localhost and
+ * 127.0.0.1, so clients that verify (curl --cacert, NODE_EXTRA_CA_CERTS) accept it.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
