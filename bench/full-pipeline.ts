@@ -11,21 +11,17 @@
  *
  *   npm run bench:pipeline -- --rounds 5 --duration 10
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
 import { intFlag, parseFlags, UsageError } from './lib/args';
-import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-process';
-import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { measureAgent, startLineCounter, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
-import { sleep } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { measureBaseline, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
-import { runWrk, type WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4. */
 const TARGET_RATIO = 0.9;
@@ -72,71 +68,17 @@ function rerunCommand(c: Config): string {
   return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS}`;
 }
 
-interface AgentRun {
-  readonly wrk: WrkResult;
-  /** Requests nginx served during the run (stub_status delta, the status request excluded). */
-  readonly served: number;
-  /** Exchange records that reached the discarding reader, and those for the benchmark URL. */
-  readonly atSink: number;
-  readonly atSinkForUrl: number;
-  /** served - atSinkForUrl: exchanges that never arrived. */
-  readonly missing: number;
-  readonly agentCpuUs: number;
-  readonly agentCpuUsPerExchange: number;
-  readonly agentCoreShare: number;
-  readonly agentRssMiB: number;
-  readonly nginxCpuUsPerRequest: number;
-  readonly machineBusy: number;
-  /** The agent's final stats line. */
-  readonly stats: Record<string, number>;
-}
-
-async function measureAgent(nginx: Nginx, w: WrkSettings): Promise<AgentRun> {
-  const statusUrl = `http://127.0.0.1:${nginx.port}${STATUS_PATH}`;
+/** One run with the agent: `socktap run --pid <worker> --uds <socket>` to a discarding line reader. */
+async function measureUds(nginx: Nginx, w: WrkSettings): Promise<AgentRun> {
   const socket = path.join(os.tmpdir(), `socktap-bench-${process.pid}.sock`);
-  const reader = await startLineCounter(socket, `"target":"/${nginx.fileName}"`);
-  // Read before the agent starts and after it stopped: the status requests are never captured.
-  const before = await nginxRequests(statusUrl);
-  const agent = await startAgentProcess(['--pid', String(nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h']);
-  try {
-    const sys0 = systemCpu();
-    const ngx0 = processCpuUs(nginx.workerPid);
-    const cpu0 = processCpuUs(agent.proc.pid);
-    const t0 = performance.now();
-    const { result } = await runWrk({ url: nginx.url, ...w });
-    const runUs = (performance.now() - t0) * 1e3;
-    const ngx1 = processCpuUs(nginx.workerPid);
-    const sys1 = systemCpu();
-    // The agent finishes what the kernel and its queues still hold: wait for the sink to go quiet,
-    // and count that CPU too (it is part of the cost of these exchanges).
-    for (let last = -1, quiet = 0; quiet < 3; await sleep(100)) {
-      quiet = reader.lines() === last ? quiet + 1 : 0;
-      last = reader.lines();
-    }
-    const cpu1 = processCpuUs(agent.proc.pid);
-    const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
-    const stats = await agent.stop();
-    const after = await nginxRequests(statusUrl);
-    const served = after - before - 1;
-    const atSinkForUrl = reader.matching();
-    return {
-      wrk: result,
-      served,
-      atSink: reader.lines(),
-      atSinkForUrl,
-      missing: served - atSinkForUrl,
-      agentCpuUs: cpu1 - cpu0,
-      agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, atSinkForUrl),
-      agentCoreShare: (cpu1 - cpu0) / runUs,
-      agentRssMiB: rssMiB,
-      nginxCpuUsPerRequest: (ngx1 - ngx0) / Math.max(1, result.requests),
-      machineBusy: busyFraction(sys0, sys1),
-      stats,
-    };
-  } finally {
-    await agent.proc.kill('SIGKILL');
-    await reader.close();
-  }
+  const { run } = await measureAgent({
+    nginx,
+    wrk: w,
+    statusUrl: `http://127.0.0.1:${nginx.port}${STATUS_PATH}`,
+    args: ['--pid', String(nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h'],
+    openSink: () => startLineCounter(socket, `"target":"/${nginx.fileName}"`),
+  });
+  return run;
 }
 
 type Round = AlternatingRound<AgentRun>;
@@ -257,11 +199,11 @@ async function main(): Promise<void> {
     if (c.warmupS > 0) {
       const warm = { ...c.wrk, durationS: c.warmupS };
       await measureBaseline(nginx, warm);
-      await measureAgent(nginx, warm);
+      await measureUds(nginx, warm);
       console.log(`warm-up done (${c.warmupS} s without, ${c.warmupS} s with the agent)`);
     }
     const rounds: Round[] = [];
-    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureAgent(nginx, c.wrk), describe: (a: AgentRun) => `served ${a.served}  at sink ${a.atSinkForUrl}  missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  lost ${a.stats.EventLost}` };
+    const plan = { rounds: c.rounds, without: () => measureBaseline(nginx, c.wrk), with: () => measureUds(nginx, c.wrk), describe: (a: AgentRun) => `served ${a.served}  at sink ${a.atSinkForUrl}  missing ${a.missing}  ${fix(a.agentCpuUsPerExchange)} µs CPU/exchange  lost ${a.stats.EventLost}` };
     for (let i = 0; i < c.rounds; i++) rounds.push(await runRound(i, plan));
     const s = summarizeRounds(rounds);
     console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);

@@ -20,9 +20,9 @@ import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
 import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
-import { nginxRequests, startAgentProcess, startLineCounter, type AgentProcess } from './lib/agent-process';
+import { measureAgent, startLineCounter, type AgentProcess } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
-import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { processCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { jsonBody, startNginx, type Nginx, type TlsProtocol } from './lib/nginx';
 import { sleep } from './lib/procs';
@@ -30,7 +30,7 @@ import { markdownTable, textTable, writeJson, writeSection } from './lib/report'
 import { measureBaseline, type BaselineRun, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
 import { selfSignedCertificate } from '../agent/util/self-signed-cert';
-import { runWrk, type WrkResult } from './lib/wrk';
+import type { WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4: the whole agent's throughput target, with TLS as without. */
 const TARGET_RATIO = 0.9;
@@ -220,64 +220,41 @@ async function measureNone(nginx: Nginx, w: WrkSettings): Promise<NoneRun> {
 }
 
 async function measureCapture(nginx: Nginx, w: WrkSettings, select: Selector): Promise<CaptureRun> {
-  // Status requests go to the plain listener, before the agent starts and after it stopped.
-  const statusUrl = `http://127.0.0.1:${nginx.plainPort}${STATUS_PATH}`;
   const socket = path.join(os.tmpdir(), `socktap-bench-tls-${process.pid}.sock`);
-  const reader = await startLineCounter(socket, `"target":"/${nginx.fileName}"`);
-  try {
-    const before = await nginxRequests(statusUrl);
-    const agent = await startAgentProcess([...selectorArgs(select, nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h']);
-    try {
-      const tlsFile = await waitTlsAttached(agent);
-      const sys0 = systemCpu();
-      const ngx0 = processCpuUs(nginx.workerPid);
-      const cpu0 = processCpuUs(agent.proc.pid);
-      const client0 = reapedChildrenCpuUs();
-      const t0 = performance.now();
-      const { result } = await runWrk({ url: nginx.url, ...w });
-      const runUs = (performance.now() - t0) * 1e3;
-      const clientUs = reapedChildrenCpuUs() - client0;
-      const ngx1 = processCpuUs(nginx.workerPid);
-      const sys1 = systemCpu();
-      checkWrk(result, nginx.url);
-      // The agent finishes what the kernel and its queues still hold: wait for the sink to go
-      // quiet, and count that CPU too (it is part of the cost of these exchanges).
-      for (let last = -1, quiet = 0; quiet < 3; await sleep(100)) {
-        quiet = reader.lines() === last ? quiet + 1 : 0;
-        last = reader.lines();
-      }
-      const cpu1 = processCpuUs(agent.proc.pid);
-      const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
-      const stats = await agent.stop();
-      const probes = finalProbeStats(agent.proc.stderr());
-      const after = await nginxRequests(statusUrl);
-      const served = after - before - 1;
-      const atSinkForUrl = reader.matching();
-      const ssl = sslProbeEntries(probes);
-      return {
-        wrk: result,
-        served,
-        atSink: reader.lines(),
-        atSinkForUrl,
-        missing: served - atSinkForUrl,
-        agentCpuUs: cpu1 - cpu0,
-        agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, atSinkForUrl),
-        agentCoreShare: (cpu1 - cpu0) / runUs,
-        agentRssMiB: rssMiB,
-        tlsFile,
-        nginxCpuUsPerRequest: (ngx1 - ngx0) / Math.max(1, result.requests),
-        clientCpuUsPerRequest: clientUs / Math.max(1, result.requests),
-        machineBusy: busyFraction(sys0, sys1),
-        stats,
-        probes,
-        sslProbeEntriesPerRequest: ssl === undefined ? null : ssl / Math.max(1, served),
-      };
-    } finally {
-      await agent.proc.kill('SIGKILL');
-    }
-  } finally {
-    await reader.close();
-  }
+  let tlsFile = '';
+  const { run, stderr, clientCpuUs } = await measureAgent({
+    nginx,
+    wrk: w,
+    // Status requests go to the plain listener, before the agent starts and after it stopped.
+    statusUrl: `http://127.0.0.1:${nginx.plainPort}${STATUS_PATH}`,
+    args: [...selectorArgs(select, nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h'],
+    openSink: () => startLineCounter(socket, `"target":"/${nginx.fileName}"`),
+    ready: async (agent) => {
+      tlsFile = await waitTlsAttached(agent);
+    },
+    clientCpuUs: reapedChildrenCpuUs,
+    checkWrk: (r) => checkWrk(r, nginx.url),
+  });
+  const probes = finalProbeStats(stderr);
+  const ssl = sslProbeEntries(probes);
+  return {
+    wrk: run.wrk,
+    served: run.served,
+    atSink: run.atSink,
+    atSinkForUrl: run.atSinkForUrl,
+    missing: run.missing,
+    agentCpuUs: run.agentCpuUs,
+    agentCpuUsPerExchange: run.agentCpuUsPerExchange,
+    agentCoreShare: run.agentCoreShare,
+    agentRssMiB: run.agentRssMiB,
+    tlsFile,
+    nginxCpuUsPerRequest: run.nginxCpuUsPerRequest,
+    clientCpuUsPerRequest: clientCpuUs! / Math.max(1, run.wrk.requests),
+    machineBusy: run.machineBusy,
+    stats: run.stats,
+    probes,
+    sslProbeEntriesPerRequest: ssl === undefined ? null : ssl / Math.max(1, run.served),
+  };
 }
 
 function summarizeRounds(rounds: readonly Round[]) {

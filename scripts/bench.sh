@@ -4,6 +4,7 @@
 #   npm run bench:pipeline -- [flags]   full pipeline (bench/full-pipeline.ts): socktap run -> unix socket
 #   npm run bench:tls -- [flags]        TLS capture (bench/tls-capture.ts): HTTPS nginx, OpenSSL uprobes
 #   npm run bench:uprobe -- [flags]     one uprobe hit (bench/uprobe-cost.ts): a loop over a stand-in libssl
+#   npm run bench:overhead -- [flags]   overhead at saturation (bench/overhead.ts): floors vs socktap
 # The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
 # nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
 # root, where lib.sh puts us.
@@ -24,6 +25,12 @@ case "${1:-}" in
     shift
     log "uprobe cost benchmark"
     exec node dist/bench/uprobe-cost.js "$@" ;;
+  overhead)
+    shift
+    log "floor programs and loader (bench/floor/.output)"
+    make -s -C bench/floor
+    log "overhead benchmark"
+    exec node dist/bench/overhead.js "$@" ;;
 esac
 log "raw-capture benchmark"
 exec node dist/bench/raw-capture.js "$@"

@@ -1,20 +1,34 @@
 /**
- * socktap as users run it: `socktap run` in its own process, exporting to a unix socket that a
- * discarding reader in the harness drains. The reader counts complete lines (and those for the
- * benchmark's URL), so "exchanges at the sink" is counted where the records arrive.
+ * socktap as users run it: `socktap run` in its own process, exporting to a sink that a
+ * discarding reader in the harness drains (a unix socket here, an OTLP receiver in
+ * otlp-counter.ts). The reader counts the records (and those for the benchmark's URL), so
+ * "exchanges at the sink" is counted where the records arrive. `measureAgent` is one wrk run
+ * against nginx with the agent, as every agent harness measures it.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { packageRoot } from '../../agent/capture/native';
+import { busyFraction, processCpuUs, systemCpu } from './cpu';
+import type { Nginx } from './nginx';
 import { start, sleep, type Proc } from './procs';
+import type { WrkSettings } from './runs';
+import { runWrk, type WrkResult } from './wrk';
 
-export interface LineCounter {
-  /** Complete lines received. */
+/** A discarding reader of exchange records. */
+export interface ExchangeCounter {
+  /** Records received. */
+  received(): number;
+  /** Records for the benchmark's URL. */
+  matching(): number;
+  close(): Promise<void>;
+}
+
+export interface LineCounter extends ExchangeCounter {
+  /** Complete lines received (the same as received()). */
   lines(): number;
   /** Lines containing `needle` (e.g. `"target":"/body.json"`). */
   matching(): number;
-  close(): Promise<void>;
 }
 
 /** Listens at `socketPath`, reads and discards JSON lines, counting them. */
@@ -43,6 +57,7 @@ export async function startLineCounter(socketPath: string, needle: string): Prom
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     lines: () => lines,
+    received: () => lines,
     matching: () => matching,
     close: async () => {
       for (const c of conns) c.destroy();
@@ -93,4 +108,106 @@ export async function nginxRequests(statusUrl: string): Promise<number> {
   const m = /\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n/.exec(text);
   if (!m) throw new Error(`unexpected stub_status output: ${text}`);
   return Number(m[3]);
+}
+
+export interface AgentRun {
+  readonly wrk: WrkResult;
+  /** Requests nginx served during the run (stub_status delta, the status request excluded). */
+  readonly served: number;
+  /** Exchange records that reached the discarding reader, and those for the benchmark URL. */
+  readonly atSink: number;
+  readonly atSinkForUrl: number;
+  /** served - atSinkForUrl: exchanges that never arrived. */
+  readonly missing: number;
+  readonly agentCpuUs: number;
+  readonly agentCpuUsPerExchange: number;
+  readonly agentCoreShare: number;
+  readonly agentRssMiB: number;
+  readonly nginxCpuUsPerRequest: number;
+  readonly machineBusy: number;
+  /** The agent's final stats line. */
+  readonly stats: Record<string, number>;
+}
+
+export interface MeasureAgentOptions {
+  readonly nginx: Nginx;
+  readonly wrk: WrkSettings;
+  /** nginx's stub_status, read before the agent starts and after it stopped (never captured). */
+  readonly statusUrl: string;
+  /** `socktap run` flags: the selection and the sink `openSink` listens for. */
+  readonly args: readonly string[];
+  /** Starts the discarding reader the agent exports to; closed when the run ends. */
+  readonly openSink: () => Promise<ExchangeCounter>;
+  /** Runs once the agent said it captures, before the measured window (e.g. wait for TLS uprobes). */
+  readonly ready?: (agent: AgentProcess) => Promise<void>;
+  /** CPU µs of the load generator so far, sampled around the wrk run alone (e.g. wrk as a reaped child). */
+  readonly clientCpuUs?: () => number;
+  /** Throws when wrk's result measures nothing (errors, no requests), before the agent is stopped. */
+  readonly checkWrk?: (r: WrkResult) => void;
+}
+
+export interface MeasuredAgent {
+  readonly run: AgentRun;
+  /** The agent's whole stderr (log lines, stats, probe stat). */
+  readonly stderr: string;
+  /** The client's CPU over the wrk run, µs, with `clientCpuUs`. */
+  readonly clientCpuUs?: number;
+}
+
+/** One wrk run against `nginx` with `socktap run <args>` exporting to the sink of `openSink`. */
+export async function measureAgent(o: MeasureAgentOptions): Promise<MeasuredAgent> {
+  const { nginx } = o;
+  const sink = await o.openSink();
+  try {
+    const before = await nginxRequests(o.statusUrl);
+    const agent = await startAgentProcess([...o.args]);
+    try {
+      await o.ready?.(agent);
+      const sys0 = systemCpu();
+      const ngx0 = processCpuUs(nginx.workerPid);
+      const cpu0 = processCpuUs(agent.proc.pid);
+      const client0 = o.clientCpuUs?.();
+      const t0 = performance.now();
+      const { result } = await runWrk({ url: nginx.url, ...o.wrk });
+      const runUs = (performance.now() - t0) * 1e3;
+      const clientUs = client0 === undefined ? undefined : o.clientCpuUs!() - client0;
+      const ngx1 = processCpuUs(nginx.workerPid);
+      const sys1 = systemCpu();
+      o.checkWrk?.(result);
+      // The agent finishes what the kernel and its queues still hold: wait for the sink to go
+      // quiet, and count that CPU too (it is part of the cost of these exchanges).
+      for (let last = -1, quiet = 0; quiet < 3; await sleep(100)) {
+        quiet = sink.received() === last ? quiet + 1 : 0;
+        last = sink.received();
+      }
+      const cpu1 = processCpuUs(agent.proc.pid);
+      const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
+      const stats = await agent.stop();
+      const after = await nginxRequests(o.statusUrl);
+      const served = after - before - 1;
+      const atSinkForUrl = sink.matching();
+      return {
+        run: {
+          wrk: result,
+          served,
+          atSink: sink.received(),
+          atSinkForUrl,
+          missing: served - atSinkForUrl,
+          agentCpuUs: cpu1 - cpu0,
+          agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, atSinkForUrl),
+          agentCoreShare: (cpu1 - cpu0) / runUs,
+          agentRssMiB: rssMiB,
+          nginxCpuUsPerRequest: (ngx1 - ngx0) / Math.max(1, result.requests),
+          machineBusy: busyFraction(sys0, sys1),
+          stats,
+        },
+        stderr: agent.proc.stderr(),
+        clientCpuUs: clientUs,
+      };
+    } finally {
+      await agent.proc.kill('SIGKILL');
+    }
+  } finally {
+    await sink.close();
+  }
 }
