@@ -18,7 +18,7 @@
  *
  *   npm run bench:overhead -- --rounds 5 --duration 10      (see bench/README.md)
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,6 +176,12 @@ export interface VariantRun {
   readonly agent: Omit<AgentRun, 'wrk' | 'nginxCpuUsPerRequest' | 'machineBusy'> | null;
   /** socktap-otlp: export requests the receiver answered 200, and those it refused. */
   readonly otlp: { readonly requests: number; readonly refused: number } | null;
+  /**
+   * CPU of every other process on the machine (not nginx, the consumer, this harness or wrk;
+   * kernel threads left out) over the run, as a share of one core: on a shared machine, whether
+   * someone else's load fell into this run.
+   */
+  readonly otherCpuShare: number;
 }
 
 export interface Round {
@@ -187,6 +193,45 @@ export interface Round {
 }
 
 type Measured = Omit<VariantRun, 'variant' | 'position'>;
+
+let clkTck: number | undefined;
+
+/** user + sys µs of every process but kernel threads, by pid, from /proc. */
+function processCpuByPid(): Map<number, number> {
+  clkTck ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const out = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // After comm: state(3) ppid(4) ... utime(14) stime(15). Kernel threads are kthreadd (2) and its children.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (name === '2' || rest[1] === '2') continue;
+    out.set(Number(name), ((Number(rest[11]) + Number(rest[12])) * 1e6) / clkTck);
+  }
+  return out;
+}
+
+/** Samples every process's CPU; `share(ours)` is what the others used since, as a share of one core. */
+function otherCpu(): { share(ours: readonly number[]): number } {
+  const before = processCpuByPid();
+  const t0 = performance.now();
+  return {
+    share(ours) {
+      const after = processCpuByPid();
+      const wallUs = (performance.now() - t0) * 1e3;
+      const skip = new Set([process.pid, ...ours]);
+      let us = 0;
+      // Processes that exited meanwhile are missed; those that started count in full.
+      for (const [pid, cpu] of after) if (!skip.has(pid)) us += cpu - (before.get(pid) ?? 0);
+      return us / wallUs;
+    },
+  };
+}
 
 function parseFloorLine(stdout: string): FloorCounts {
   const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -211,6 +256,7 @@ async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'empty' | 'copy'
       if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`${FLOOR_BIN} ${mode} did not attach: ${proc.stderr() || `exit ${proc.child.exitCode}`}`);
       await sleep(20);
     }
+    const others = otherCpu();
     const sys0 = systemCpu();
     const ngx0 = processCpuUs(nginx.workerPid);
     const cpu0 = processCpuUs(proc.pid);
@@ -219,6 +265,7 @@ async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'empty' | 'copy'
     const runUs = (performance.now() - t0) * 1e3;
     const ngx1 = processCpuUs(nginx.workerPid);
     const sys1 = systemCpu();
+    const otherCpuShare = others.share([nginx.workerPid, nginx.masterPid, proc.pid]);
     await sleep(FLOOR_DRAIN_MS);
     const cpu1 = processCpuUs(proc.pid);
     const code = await proc.kill('SIGINT');
@@ -234,6 +281,7 @@ async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'empty' | 'copy'
       floor: parseFloorLine(proc.stdout()),
       agent: null,
       otlp: null,
+      otherCpuShare,
     };
   } finally {
     await proc.kill('SIGKILL');
@@ -243,13 +291,21 @@ async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'empty' | 'copy'
 async function measureSocktap(nginx: Nginx, w: WrkSettings, sink: 'uds' | 'otlp'): Promise<Measured> {
   const socket = path.join(os.tmpdir(), `socktap-bench-overhead-${process.pid}.sock`);
   const otlp = sink === 'otlp' ? await startOtlpCounter(`/${nginx.fileName}`) : undefined;
+  // From the agent's start to its exit: a wider window than the wrk run, the agent left out.
+  let others: ReturnType<typeof otherCpu> | undefined;
+  let agentPid = 0;
   const { run } = await measureAgent({
     nginx,
     wrk: w,
     statusUrl: `http://127.0.0.1:${nginx.port}${STATUS_PATH}`,
     args: ['--pid', String(nginx.workerPid), '--format', 'none', ...(otlp ? ['--otlp', otlp.url] : ['--uds', socket]), '--stats-interval', '1h'],
     openSink: async () => otlp ?? startLineCounter(socket, `"target":"/${nginx.fileName}"`),
+    ready: async (a) => {
+      agentPid = a.proc.pid;
+      others = otherCpu();
+    },
   });
+  const otherCpuShare = others!.share([nginx.workerPid, nginx.masterPid, agentPid]);
   const { wrk, nginxCpuUsPerRequest, machineBusy, ...agent } = run;
   return {
     wrk,
@@ -262,14 +318,17 @@ async function measureSocktap(nginx: Nginx, w: WrkSettings, sink: 'uds' | 'otlp'
     agent,
     // measureAgent closed the receiver; its counts stay readable.
     otlp: otlp ? { requests: otlp.requests(), refused: otlp.refused() } : null,
+    otherCpuShare,
   };
 }
 
 async function measure(nginx: Nginx, w: WrkSettings, v: Variant): Promise<Measured> {
   switch (v) {
     case 'none': {
+      const others = otherCpu();
       const b = await measureBaseline(nginx, w);
-      return { wrk: b.wrk, nginxCpuUsPerRequest: b.nginxCpuUsPerRequest, machineBusy: b.machineBusy, consumerCpuUs: null, consumerCpuUsPerRequest: null, consumerCoreShare: null, floor: null, agent: null, otlp: null };
+      const otherCpuShare = others.share([nginx.workerPid, nginx.masterPid]);
+      return { wrk: b.wrk, nginxCpuUsPerRequest: b.nginxCpuUsPerRequest, machineBusy: b.machineBusy, consumerCpuUs: null, consumerCpuUsPerRequest: null, consumerCoreShare: null, floor: null, agent: null, otlp: null, otherCpuShare };
     }
     case 'empty':
     case 'copy':
@@ -299,6 +358,7 @@ function describeRun(r: VariantRun, ratio: number): string {
   if (r.agent) parts.push(`served ${r.agent.served} at sink ${r.agent.atSinkForUrl}`);
   const loss = lossText(r);
   if (loss !== '-') parts.push(loss);
+  parts.push(`others ${pct(r.otherCpuShare)} of a core`);
   return parts.join('  ');
 }
 
@@ -395,15 +455,21 @@ function summaryRows(ss: readonly VariantSummary[]): string[][] {
   ]);
 }
 
-const ROUND_HEADER = ['round', 'position', 'variant', 'req/s', 'ratio', 'nginx µs/req', 'consumer µs/req', 'losses'];
+const ROUND_HEADER = ['round', 'position', 'variant', 'req/s', 'ratio', 'nginx µs/req', 'consumer µs/req', 'other processes', 'losses'];
 
 function roundRows(rounds: readonly Round[]): string[][] {
   return rounds.flatMap((rd) =>
     VARIANTS.map((v) => {
       const r = rd.runs.find((x) => x.variant === v)!;
-      return [String(rd.round), String(r.position), v, int(r.wrk.requestsPerSec), fix(rd.ratios[v], 3), fix(r.nginxCpuUsPerRequest), r.consumerCpuUsPerRequest === null ? '-' : fix(r.consumerCpuUsPerRequest), lossText(r)];
+      return [String(rd.round), String(r.position), v, int(r.wrk.requestsPerSec), fix(rd.ratios[v], 3), fix(r.nginxCpuUsPerRequest), r.consumerCpuUsPerRequest === null ? '-' : fix(r.consumerCpuUsPerRequest), pct(r.otherCpuShare), lossText(r)];
     }),
   );
+}
+
+/** How much of a core other processes took during the runs: the shared machine's interference. */
+export function othersLine(rounds: readonly Round[]): string {
+  const shares = rounds.flatMap((r) => r.runs.map((x) => x.otherCpuShare));
+  return `Other processes on the machine (all but nginx, wrk, the consumer and the harness; kernel threads left out) used a median ${pct(median(shares))} and at most ${pct(Math.max(...shares))} of a core during the runs`;
 }
 
 function verdicts(ss: readonly VariantSummary[]): string[] {
@@ -458,6 +524,7 @@ ${markdownTable(SUMMARY_HEADER, summaryRows(ss))}
 The copy floor moved ${fix(copy.recordsPerRequest ?? 0)} ring-buffer records and ${int(copy.payloadBytesPerRequest ?? 0)} payload bytes per request (medians).
 Agent counters summed over the runs: ${counters}.
 ${otlp.length > 0 ? `OTLP export requests answered: ${int(sum(otlp.map((r) => r.otlp!.requests)))}, refused: ${int(sum(otlp.map((r) => r.otlp!.refused)))}.` : ''}
+${othersLine(rounds)} (per run in the table below).
 
 Per round:
 
@@ -506,7 +573,7 @@ async function main(): Promise<void> {
     const ss = VARIANTS.map((v) => summarizeVariant(rounds, v));
     console.log(`\n${textTable(ROUND_HEADER, roundRows(rounds))}\n`);
     console.log(textTable(SUMMARY_HEADER, summaryRows(ss)));
-    console.log(`\n${verdicts(ss).join('\n')}`);
+    console.log(`\n${verdicts(ss).join('\n')}\n${othersLine(rounds)}`);
     writeJson(c.out, {
       benchmark: SECTION,
       command: rerunCommand(c),
