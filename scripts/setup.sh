@@ -5,9 +5,11 @@ source "$(dirname "$0")/lib.sh"
 
 # Build: clang/llvm/bpftool/libbpf for the BPF object, g++/make/python3 for node-gyp.
 # Tests and benchmarks: real servers and clients (nginx, python3, curl, wrk), iproute2, procps;
-# openssl for the TLS tests' throwaway certificates (libssl3 itself comes with curl and nginx).
+# openssl for the TLS tests' throwaway certificates (libssl3 itself comes with curl and nginx);
+# tshark and tcpdump for the packet-capture comparison (bench:pcap; without the setuid dumpcap:
+# the noninteractive install keeps wireshark-common's default, and the benchmark runs as root).
 PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config
-          nginx curl wrk iproute2 procps openssl)
+          nginx curl wrk iproute2 procps openssl tshark tcpdump)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
