@@ -351,8 +351,9 @@ export function lossText(r: Pick<VariantRun, 'floor' | 'agent' | 'variant'>): st
   return '-';
 }
 
-function describeRun(r: VariantRun, ratio: number): string {
-  const parts = [`${int(r.wrk.requestsPerSec)} req/s`, `${fix(ratio, 3)}x`, `nginx ${fix(r.nginxCpuUsPerRequest)} µs/req`];
+/** The progress line of a run; `ratio` is undefined until the round's `none` has run. */
+function describeRun(r: VariantRun, ratio: number | undefined): string {
+  const parts = [`${int(r.wrk.requestsPerSec)} req/s`, ratio === undefined ? 'ratio later' : `${fix(ratio, 3)}x`, `nginx ${fix(r.nginxCpuUsPerRequest)} µs/req`];
   if (r.consumerCpuUsPerRequest !== null) parts.push(`consumer ${fix(r.consumerCpuUsPerRequest)} µs/req`);
   if (r.variant === 'copy' && r.floor) parts.push(`${fix(r.floor.records / Math.max(1, r.wrk.requests))} records/req`);
   if (r.agent) parts.push(`served ${r.agent.served} at sink ${r.agent.atSinkForUrl}`);
@@ -371,7 +372,7 @@ async function runRound(i: number, c: Config, nginx: Nginx): Promise<Round> {
     runs.push({ variant: v, position: k + 1, ...(await measure(nginx, c.wrk, v)) });
     const none = runs.find((r) => r.variant === 'none');
     const r = runs.at(-1)!;
-    console.log(`round ${i + 1}/${c.rounds}  ${k + 1}/${order.length} ${v.padEnd(12)}  ${describeRun(r, none ? r.wrk.requestsPerSec / none.wrk.requestsPerSec : NaN)}`);
+    console.log(`round ${i + 1}/${c.rounds}  ${k + 1}/${order.length} ${v.padEnd(12)}  ${describeRun(r, none ? r.wrk.requestsPerSec / none.wrk.requestsPerSec : undefined)}`);
   }
   const none = runs.find((r) => r.variant === 'none')!;
   const ratios = Object.fromEntries(VARIANTS.map((v) => [v, runs.find((r) => r.variant === v)!.wrk.requestsPerSec / none.wrk.requestsPerSec])) as Record<Variant, number>;
