@@ -5,6 +5,10 @@
 #   npm run bench:tls -- [flags]        TLS capture (bench/tls-capture.ts): HTTPS nginx, OpenSSL uprobes
 #   npm run bench:uprobe -- [flags]     one uprobe hit (bench/uprobe-cost.ts): a loop over a stand-in libssl
 #   npm run bench:overhead -- [flags]   overhead at saturation (bench/overhead.ts): floors vs socktap
+#   npm run bench:rate -- [flags]       cost per exchange at fixed rates (bench/fixed-rate.ts)
+#   npm run bench:pcap -- [flags]       packet capture (tshark, tcpdump) vs socktap (bench/pcap-compare.ts)
+#   npm run bench:scale -- [flags]      10k connections, 100k short connections, body sizes (bench/scale.ts)
+#   npm run bench:soak -- [flags]       10 minutes of mixed traffic with churn (bench/soak.ts)
 # The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
 # nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
 # root, where lib.sh puts us.
@@ -12,25 +16,22 @@ source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
 bash scripts/build.sh
 
+# `npm run bench:<name>` -> dist/bench/<harness>.js; no name: the raw-capture benchmark.
+harness=raw-capture
 case "${1:-}" in
-  pipeline)
-    shift
-    log "full-pipeline benchmark"
-    exec node dist/bench/full-pipeline.js "$@" ;;
-  tls)
-    shift
-    log "TLS capture benchmark"
-    exec node dist/bench/tls-capture.js "$@" ;;
-  uprobe)
-    shift
-    log "uprobe cost benchmark"
-    exec node dist/bench/uprobe-cost.js "$@" ;;
-  overhead)
-    shift
-    log "floor programs and loader (bench/floor/.output)"
-    make -s -C bench/floor
-    log "overhead benchmark"
-    exec node dist/bench/overhead.js "$@" ;;
+  pipeline) harness=full-pipeline ;;
+  tls) harness=tls-capture ;;
+  uprobe) harness=uprobe-cost ;;
+  overhead) harness=overhead ;;
+  rate) harness=fixed-rate ;;
+  pcap) harness=pcap-compare ;;
+  scale) harness=scale ;;
+  soak) harness=soak ;;
 esac
-log "raw-capture benchmark"
-exec node dist/bench/raw-capture.js "$@"
+[ "$harness" = raw-capture ] || shift
+if [ "$harness" = overhead ]; then
+  log "floor programs and loader (bench/floor/.output)"
+  make -s -C bench/floor
+fi
+log "$harness benchmark"
+exec node "dist/bench/$harness.js" "$@"
