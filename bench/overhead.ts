@@ -18,7 +18,7 @@
  *
  *   npm run bench:overhead -- --rounds 5 --duration 10      (see bench/README.md)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,7 @@ import { intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, type AgentRun } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct } from './lib/alternation';
 import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
-import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { busyFraction, processCpuByPid, processCpuUs, systemCpu } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { startOtlpCounter } from './lib/otlp-counter';
@@ -194,27 +194,6 @@ export interface Round {
 
 type Measured = Omit<VariantRun, 'variant' | 'position'>;
 
-let clkTck: number | undefined;
-
-/** user + sys µs of every process but kernel threads, by pid, from /proc. */
-function processCpuByPid(): Map<number, number> {
-  clkTck ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const out = new Map<number, number>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // After comm: state(3) ppid(4) ... utime(14) stime(15). Kernel threads are kthreadd (2) and its children.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (name === '2' || rest[1] === '2') continue;
-    out.set(Number(name), ((Number(rest[11]) + Number(rest[12])) * 1e6) / clkTck);
-  }
-  return out;
-}
 
 /** Samples every process's CPU; `share(ours)` is what the others used since, as a share of one core. */
 function otherCpu(): { share(ours: readonly number[]): number } {

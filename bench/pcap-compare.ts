@@ -10,7 +10,7 @@
  *
  *   npm run bench:pcap -- --rates 1000,5000 --duration 15
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { intFlag, parseFlags, UsageError } from './lib/args';
 import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-process';
 import { benchmarkMain, fix, int } from './lib/alternation';
 import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
-import { processCpuUs } from './lib/cpu';
+import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { childrenOf, sleep, start, type Proc } from './lib/procs';
@@ -225,29 +225,6 @@ export function parseTcpdumpExit(stderr: string): TcpdumpExit {
   };
 }
 
-/**
- * cutime + cstime of a /proc/<pid>/stat line, in ticks: the CPU of the children this process
- * has reaped (each with the children it reaped in turn, so tshark brings its dumpcap).
- */
-export function reapedChildrenTicks(stat: string): number {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After comm: state(3) ... utime(14) stime(15) cutime(16) cstime(17): indexes 13 and 14 of `rest`.
-  return Number(rest[13]) + Number(rest[14]);
-}
-
-let clkTck: number | undefined;
-
-/**
- * The whole-life CPU of a child is read as the growth of this figure around its exit, which
- * includes what it did after it was told to stop (tshark decoding its backlog, tcpdump flushing),
- * out of reach of /proc/<pid>. Valid only while no other child exits meanwhile: the harness
- * starts nothing else while it waits for a capture tool to end.
- */
-function reapedChildrenCpuUs(): number {
-  // getconf is itself a reaped child: ask once, before any sample is taken.
-  clkTck ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return (reapedChildrenTicks(fs.readFileSync('/proc/self/stat', 'utf8')) * 1e6) / clkTck;
-}
 
 function peakRssMiB(pids: readonly number[]): number {
   let kb = 0;

@@ -32,6 +32,7 @@ import { intFlag, parseFlags, UsageError } from './lib/args';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct } from './lib/alternation';
 import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { startLineServer } from './lib/line-server';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { childrenOf, freePort, sleep, start, type Proc } from './lib/procs';
@@ -269,37 +270,18 @@ export interface RecordReader {
 
 /** The discarding unix-socket sink: listens at `socketPath`, tallies every line, keeps nothing. */
 export async function startRecordReader(socketPath: string): Promise<RecordReader> {
-  fs.rmSync(socketPath, { force: true });
   let total = 0;
   let malformed = 0;
   const tally = new Map<string, TargetTally>();
-  const conns = new Set<net.Socket>();
-  const server = net.createServer((c) => {
-    conns.add(c);
-    let tail = '';
-    c.setEncoding('latin1');
-    c.on('data', (chunk: string) => {
-      const text = tail + chunk;
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        total++;
-        if (!tallyRecord(tally, text.slice(from, nl))) malformed++;
-        from = nl + 1;
-      }
-      tail = text.slice(from);
-    });
-    c.on('close', () => conns.delete(c));
+  const server = await startLineServer(socketPath, (text, from, to) => {
+    total++;
+    if (!tallyRecord(tally, text.slice(from, to))) malformed++;
   });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     total: () => total,
     malformed: () => malformed,
     byTarget: () => tally,
-    close: async () => {
-      for (const c of conns) c.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(socketPath, { force: true });
-    },
+    close: () => server.close(),
   };
 }
 

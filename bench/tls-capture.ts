@@ -13,7 +13,6 @@
  *
  *   npm run bench:tls -- --rounds 5 --duration 10      (see bench/README.md)
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +21,7 @@ import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, type AgentProcess } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
-import { processCpuUs } from './lib/cpu';
+import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { jsonBody, startNginx, type Nginx, type TlsProtocol } from './lib/nginx';
 import { sleep } from './lib/procs';
@@ -131,25 +130,6 @@ export function sslProbeEntries(probes: Readonly<Record<string, readonly [number
   return names.length === 0 ? undefined : sum(names.map((n) => probes[n][0]));
 }
 
-/** cutime + cstime of a /proc/<pid>/stat line: CPU ticks of the children the process has reaped. */
-export function reapedChildrenTicks(stat: string): number {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After comm: state(3) ... utime(14) stime(15) cutime(16) cstime(17): indexes 13 and 14 of `rest`.
-  return Number(rest[13]) + Number(rest[14]);
-}
-
-let clkTck: number | undefined;
-
-/**
- * CPU of this process's reaped children, µs. wrk is the only child that exits during a wrk run
- * (libuv reaps it before runWrk resolves), so the difference around a run is wrk's own CPU: the
- * client links the same libssl.so.3, and this shows whether the uprobes trap in it too.
- */
-function reapedChildrenCpuUs(): number {
-  // getconf is itself a reaped child: ask once, before any sample is taken.
-  clkTck ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return (reapedChildrenTicks(fs.readFileSync('/proc/self/stat', 'utf8')) * 1e6) / clkTck;
-}
 
 /**
  * Resolves with the file the agent attached the SSL probes to. The TLS scanner may attach after

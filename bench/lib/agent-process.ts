@@ -6,10 +6,10 @@
  * against nginx with the agent, as every agent harness measures it.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { packageRoot } from '../../agent/capture/native';
 import { busyFraction, processCpuUs, systemCpu } from './cpu';
+import { startLineServer } from './line-server';
 import type { Nginx } from './nginx';
 import { start, sleep, type Proc } from './procs';
 import type { WrkSettings } from './runs';
@@ -33,37 +33,14 @@ export interface LineCounter extends ExchangeCounter {
 
 /** Listens at `socketPath`, reads and discards JSON lines, counting them. */
 export async function startLineCounter(socketPath: string, needle: string): Promise<LineCounter> {
-  fs.rmSync(socketPath, { force: true });
   let lines = 0;
   let matching = 0;
-  const conns = new Set<net.Socket>();
-  const server = net.createServer((c) => {
-    conns.add(c);
-    let tail = '';
-    c.setEncoding('latin1');
-    c.on('data', (chunk: string) => {
-      const text = tail + chunk;
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        lines++;
-        const at = text.indexOf(needle, from);
-        if (at >= 0 && at < nl) matching++;
-        from = nl + 1;
-      }
-      tail = text.slice(from);
-    });
-    c.on('close', () => conns.delete(c));
+  const server = await startLineServer(socketPath, (text, from, to) => {
+    lines++;
+    const at = text.indexOf(needle, from);
+    if (at >= 0 && at < to) matching++;
   });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return {
-    lines: () => lines,
-    received: () => lines,
-    matching: () => matching,
-    close: async () => {
-      for (const c of conns) c.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { lines: () => lines, received: () => lines, matching: () => matching, close: () => server.close() };
 }
 
 export interface AgentProcess {

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { eachProcessStat } from './procs';
 
 let clkTck: number | undefined;
 
@@ -27,6 +28,35 @@ function statCpuUs(stat: string): number {
   // After comm: state(3) ppid(4) ... utime(14) stime(15), so indexes 11 and 12 of `rest`.
   const ticks = Number(rest[11]) + Number(rest[12]);
   return (ticks * 1e6) / ticksPerSecond();
+}
+
+/** cutime + cstime of a /proc/<pid>/stat line, in ticks: the CPU of the children the process has
+ * reaped (each with the children it reaped in turn, so tshark brings its dumpcap). */
+export function reapedChildrenTicks(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After comm: state(3) ... utime(14) stime(15) cutime(16) cstime(17): indexes 13 and 14 of `rest`.
+  return Number(rest[13]) + Number(rest[14]);
+}
+
+/**
+ * CPU of this process's reaped children, µs: the growth of this figure around a child's exit is
+ * the child's whole-life CPU, including what it did after it was told to stop (out of reach of
+ * /proc/<pid> once it is gone). Valid while no other child exits meanwhile. The tick rate is
+ * asked (getconf, itself a child) before the first sample is read, so it never falls between two.
+ */
+export function reapedChildrenCpuUs(): number {
+  const perSecond = ticksPerSecond();
+  return (reapedChildrenTicks(fs.readFileSync('/proc/self/stat', 'utf8')) * 1e6) / perSecond;
+}
+
+/** user + sys µs of every process but kernel threads, by pid, from /proc. */
+export function processCpuByPid(): Map<number, number> {
+  const out = new Map<number, number>();
+  eachProcessStat((pid, rest, stat) => {
+    // Kernel threads are kthreadd (2) and its children (parent pid 2).
+    if (pid !== 2 && rest[1] !== '2') out.set(pid, statCpuUs(stat));
+  });
+  return out;
 }
 
 /** user + system CPU of one process (all its threads), µs. Resolution is one tick (10 ms). */

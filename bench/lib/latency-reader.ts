@@ -5,8 +5,7 @@
  * arrival minus (ts + duration) — the time from the last syscall of the exchange to the line
  * reaching the consumer. Only the start of each line is looked at: the record's first two keys.
  */
-import fs from 'node:fs';
-import net from 'node:net';
+import { startLineServer } from './line-server';
 
 export interface LatencyReader {
   /** Complete lines received. */
@@ -29,42 +28,23 @@ export function exchangeEndMs(line: string): number {
 
 /** Listens at `socketPath` (replacing a stale socket file). */
 export async function startLatencyReader(socketPath: string): Promise<LatencyReader> {
-  fs.rmSync(socketPath, { force: true });
   let lines = 0;
   let lat = new Float64Array(1 << 16);
-  const conns = new Set<net.Socket>();
-  const server = net.createServer((c) => {
-    conns.add(c);
-    let tail = '';
-    c.setEncoding('latin1');
-    c.on('data', (chunk: string) => {
-      const now = performance.timeOrigin + performance.now();
-      const text = tail + chunk;
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        if (lines === lat.length) {
-          const next = new Float64Array(lat.length * 2);
-          next.set(lat);
-          lat = next;
-        }
-        lat[lines++] = now - exchangeEndMs(text.slice(from, from + 96));
-        from = nl + 1;
-      }
-      tail = text.slice(from);
-    });
-    c.on('close', () => conns.delete(c));
+  const server = await startLineServer(socketPath, (text, from, _to, now) => {
+    if (lines === lat.length) {
+      const next = new Float64Array(lat.length * 2);
+      next.set(lat);
+      lat = next;
+    }
+    lat[lines++] = now - exchangeEndMs(text.slice(from, from + 96));
   });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return {
     lines: () => lines,
     latenciesMs: () => lat.slice(0, lines),
     reset: () => {
       lines = 0;
     },
-    close: async () => {
-      for (const c of conns) c.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 

@@ -125,9 +125,12 @@ export async function waitListening(port: number, family: 'ipv4' | 'ipv6' = 'ipv
   }
 }
 
-/** Pids whose parent is `ppid`, from /proc (no pgrep dependency). */
-export function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
+/**
+ * Calls `visit` with every process's /proc/<pid>/stat line and its fields after comm (`rest[0]`
+ * is field 3, the state; `rest[1]` field 4, the parent pid): comm may hold spaces and
+ * parentheses, so the line is split after its last `)`. Processes that exit meanwhile are skipped.
+ */
+export function eachProcessStat(visit: (pid: number, rest: string[], stat: string) => void): void {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
@@ -136,9 +139,15 @@ export function childrenOf(ppid: number): number[] {
     } catch {
       continue; // exited while we looked
     }
-    // Field 4 is the parent pid; comm (field 2) may hold spaces and parentheses, so split after it.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[1]) === ppid) out.push(Number(name));
+    visit(Number(name), stat.slice(stat.lastIndexOf(')') + 2).split(' '), stat);
   }
+}
+
+/** Pids whose parent is `ppid`, from /proc (no pgrep dependency). */
+export function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  eachProcessStat((pid, rest) => {
+    if (Number(rest[1]) === ppid) out.push(pid);
+  });
   return out;
 }

@@ -72,7 +72,7 @@ test('nginx over HTTPS + curl (--mode all): plaintext exchanges on both sides, e
   ];
   const agent = await startAgent(t, ['--pid', [ngx.workerPid, ...curls.map((c) => c.pid)].join(','), '--port', String(ngx.port), '--mode', 'all']);
   assertAttached(agent.proc.stderr(), /\S*libssl\.so\.3 \(libssl,/);
-  const got = [];
+  const got: Awaited<ReturnType<(typeof curls)[number]['run']>>[] = [];
   for (const c of curls) got.push(await c.run());
   await agent.waitRecords(6);
   const { records, stats } = await agent.stop();

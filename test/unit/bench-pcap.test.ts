@@ -15,7 +15,6 @@ import {
   parseVersions,
   perRequest,
   programsFor,
-  reapedChildrenTicks,
   rerunCommand,
   rows,
   shellLine,
@@ -26,6 +25,7 @@ import {
   verdicts,
   type ToolRun,
 } from '../../bench/pcap-compare';
+import { reapedChildrenTicks } from '../../bench/lib/cpu';
 
 describe('pcap-compare flags', () => {
   test('defaults: 1000 and 5000/s, 15 s, every tool, results under the root', () => {

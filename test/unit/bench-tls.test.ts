@@ -6,7 +6,8 @@ import path from 'node:path';
 import { UsageError } from '../../bench/lib/args';
 import { renderNginxConfig, type NginxConfigSettings } from '../../bench/lib/nginx';
 import { selfSignedCertArgs, selfSignedCertificate } from '../../agent/util/self-signed-cert';
-import { finalProbeStats, parseConfig, reapedChildrenTicks, rerunCommand, selectorArgs, sslProbeEntries } from '../../bench/tls-capture';
+import { finalProbeStats, parseConfig, rerunCommand, selectorArgs, sslProbeEntries } from '../../bench/tls-capture';
+import { reapedChildrenTicks } from '../../bench/lib/cpu';
 
 const BASE: NginxConfigSettings = { dir: '/tmp/p', www: '/tmp/p/www', port: 8080, sendfile: true, serverConfig: 'location = /s { stub_status; }' };
 
