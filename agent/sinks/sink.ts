@@ -37,8 +37,33 @@ export interface SinkLog {
 export interface QueuedSinkOptions {
   /** Records held while the destination is slow or away. */
   queueSize: number;
+  /**
+   * Bytes those records may hold (by `recordBytes`), whatever their number: large bodies would
+   * otherwise make `queueSize` records weigh gigabytes. @default DEFAULT_QUEUE_BYTES
+   */
+  queueBytes?: number;
   /** Records handed to `deliver` at once. @default 512 */
   batchSize?: number;
+}
+
+/** 64 MiB per sink: room for thousands of ordinary exchanges, and a bound when bodies are large. */
+export const DEFAULT_QUEUE_BYTES = 64 << 20;
+
+/**
+ * What a queued record costs in memory, roughly: its bodies (strings of about a byte per
+ * character), its headers, and a kilobyte for the rest of the object. An estimate on purpose:
+ * it is computed for every record offered and taken, so it reads lengths, not bytes.
+ */
+export function recordBytes(r: ExchangeRecord): number {
+  let n = 1024 + r.request.body.length + headerChars(r.request.headers);
+  if (r.response) n += r.response.body.length + headerChars(r.response.headers);
+  return n;
+}
+
+function headerChars(h: ReadonlyArray<readonly [string, string]>): number {
+  let n = 0;
+  for (let i = 0; i < h.length; i++) n += h[i]![0].length + h[i]![1].length + 16;
+  return n;
 }
 
 /**
@@ -51,6 +76,9 @@ export abstract class QueuedSink implements Sink {
   protected sent = 0;
   protected dropped = 0;
   private readonly queue: BoundedQueue<ExchangeRecord>;
+  private readonly queueBytes: number;
+  /** recordBytes of what is queued now. */
+  private queuedBytes = 0;
   private readonly batchSize: number;
   private pumping = false;
   private closing = false;
@@ -58,14 +86,19 @@ export abstract class QueuedSink implements Sink {
 
   constructor(options: QueuedSinkOptions) {
     this.queue = new BoundedQueue(options.queueSize);
+    this.queueBytes = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
     this.batchSize = options.batchSize ?? 512;
   }
 
   offer(record: ExchangeRecord): void {
-    if (this.closing || !this.queue.push(record)) {
+    const bytes = recordBytes(record);
+    // An empty queue takes any record, so one larger than the budget is still delivered.
+    const full = this.queue.length > 0 && this.queuedBytes + bytes > this.queueBytes;
+    if (this.closing || full || !this.queue.push(record)) {
       this.dropped++;
       return;
     }
+    this.queuedBytes += bytes;
     this.kick();
   }
 
@@ -84,7 +117,7 @@ export abstract class QueuedSink implements Sink {
       ]);
       clearTimeout(timer);
     }
-    this.dropped += this.queue.take(this.queue.length).length;
+    this.dropped += this.take(this.queue.length).length;
     await this.shutdown();
   }
 
@@ -102,12 +135,12 @@ export abstract class QueuedSink implements Sink {
   private async pump(): Promise<void> {
     try {
       while (this.queue.length > 0 && this.ready()) {
-        const batch = this.queue.take(this.batchSize);
+        const batch = this.take(this.batchSize);
         try {
           const notDelivered = await this.deliver(batch);
           this.sent += batch.length - notDelivered.length;
           // Undelivered records keep their place; those that no longer fit are dropped.
-          this.dropped += this.queue.unshift(notDelivered);
+          this.dropped += this.putBack(notDelivered);
         } catch (err) {
           this.dropped += batch.length;
           this.onDeliveryError(err, batch.length);
@@ -117,6 +150,19 @@ export abstract class QueuedSink implements Sink {
       this.pumping = false;
     }
     this.kick();
+  }
+
+  private take(max: number): ExchangeRecord[] {
+    const batch = this.queue.take(max);
+    for (const r of batch) this.queuedBytes -= recordBytes(r);
+    return batch;
+  }
+
+  /** Puts undelivered records back in front; returns how many no longer fit (dropped). */
+  private putBack(records: readonly ExchangeRecord[]): number {
+    const lost = this.queue.unshift(records);
+    for (let i = 0; i < records.length - lost; i++) this.queuedBytes += recordBytes(records[i]!);
+    return lost;
   }
 
   private notifyIdle(): void {
