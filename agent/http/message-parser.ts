@@ -75,7 +75,8 @@ interface Held {
 export class MessageParser<H extends { readonly headers: HttpHeaders }> {
   private state = IDLE;
   private readonly scanner: BlockScanner;
-  private readonly resync: Resync;
+  /** Made at the first resync: most connections never need one, and 10k idle ones add up. */
+  private resyncState: Resync | null = null;
   private cur: Current<H> | null = null;
   private headStartNs = 0n;
   /** No head has been tried yet: junk before the first start line is a mid-stream start, not an error. */
@@ -91,20 +92,23 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
   };
 
   constructor(
-    direction: HttpDirection,
+    private readonly direction: HttpDirection,
     private readonly limits: HttpParserLimits,
     private readonly parseHead: (block: Buffer) => H | HttpParseErrorCode,
     private readonly events: MessageEvents<H>,
   ) {
     this.scanner = new BlockScanner(limits.maxHeaderBytes, limits.maxHeaders, new StartLineMatcher(direction));
-    this.resync = new Resync(direction, limits.maxHeaderBytes);
+  }
+
+  private get resync(): Resync {
+    return (this.resyncState ??= new Resync(this.direction, this.limits.maxHeaderBytes));
   }
 
   /** Bytes this direction holds: a partial head or line, a kept body, held input. */
   get bufferedBytes(): number {
     return (
       this.scanner.heldBytes +
-      this.resync.heldBytes +
+      (this.resyncState?.heldBytes ?? 0) +
       this.heldBytes +
       (this.cur === null ? 0 : this.cur.body.keptBytes + (this.cur.chunked?.heldBytes ?? 0))
     );
@@ -112,7 +116,7 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
 
   /** Captured bytes that belonged to no message: dropped heads, bytes passed over by resyncs. */
   get skippedBytes(): number {
-    return this.droppedHeadBytes + this.resync.skipped;
+    return this.droppedHeadBytes + (this.resyncState?.skipped ?? 0);
   }
 
   push(buf: Buffer, ts: bigint): void {

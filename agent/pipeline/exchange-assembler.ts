@@ -65,6 +65,9 @@ export interface ExchangeAssemblerStats {
   sinkErrors: number;
 }
 
+/** Shared by every connection whose direction's first bytes are not being held (never written to). */
+const EMPTY = Buffer.alloc(0);
+
 /** Bytes of a connection of unknown role held while its request side is not yet known. */
 const MAX_UNDECIDED_BYTES = 64 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
@@ -185,7 +188,7 @@ export class ExchangeAssembler {
       info: null,
       pending: [],
       pendingBytes: 0,
-      heads: { ingress: Buffer.alloc(0), egress: Buffer.alloc(0) },
+      heads: { ingress: EMPTY, egress: EMPTY },
       starts: { ingress: 'undecided', egress: 'undecided' },
     };
     this.conns.set(ev.conn.key, c);
@@ -259,7 +262,7 @@ export class ExchangeAssembler {
         c.heads[dir] = Buffer.concat([c.heads[dir], p.data]);
         c.starts[dir] = classifyStart(c.heads[dir]);
       }
-      if (c.starts[dir] !== 'undecided') c.heads[dir] = Buffer.alloc(0);
+      if (c.starts[dir] !== 'undecided') c.heads[dir] = EMPTY;
     }
     if (p.kind === 'data') c.pendingBytes += p.data.length;
     this.inferRole(c, c.pendingBytes > MAX_UNDECIDED_BYTES);

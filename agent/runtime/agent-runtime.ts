@@ -10,7 +10,6 @@ import type { Logger } from '../log/logger';
 import { logStats, type StatCounters } from '../log/stats-line';
 import { ExchangeAssembler, type ExchangeAssemblerOptions, type ExchangeRecord } from '../pipeline';
 import type { Sink } from '../sinks/sink';
-import { startMetricsServer } from './metrics-server';
 import { statCounters, type PipelineSnapshot } from './stat-counters';
 
 export interface AgentRuntimeOptions {
@@ -78,6 +77,8 @@ export class AgentRuntime {
     const { config, log } = this.options;
     if (config.metrics_addr !== undefined) {
       // Before attaching: the health endpoint answers (not ready) while the programs load.
+      // prom-client (and the OpenTelemetry API it loads) only when an endpoint is configured.
+      const { startMetricsServer } = require('./metrics-server') as typeof import('./metrics-server');
       this.metrics = await startMetricsServer({ addr: config.metrics_addr, snapshot: () => this.snapshot(), ready: () => this.attached });
       log.info(`serving /metrics, /healthz and /readyz on ${config.metrics_addr}`);
     }

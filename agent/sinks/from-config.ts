@@ -3,7 +3,6 @@ import type { AgentConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
 import type { Sink } from './sink';
 import { HarSink } from './har-sink';
-import { OtlpSink } from './otlp-sink';
 import { StdoutSink } from './stdout-sink';
 import { UdsSink } from './uds-sink';
 
@@ -21,6 +20,8 @@ export async function createSinks(config: AgentConfig, log: Logger): Promise<Sin
     }
     if (exporters.otlp.enabled) {
       const otlp = exporters.otlp;
+      // Loaded only when asked for: the OpenTelemetry SDK is ~250 modules and 7 MiB of RSS.
+      const { OtlpSink } = require('./otlp-sink') as typeof import('./otlp-sink');
       sinks.push(new OtlpSink({ endpoint: otlp.endpoint, headers: otlp.headers, queueSize: config.uds_event_queue_size, log }));
     }
     if (exporters.har.enabled) {
