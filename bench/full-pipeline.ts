@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
 import { intFlag, parseFlags, UsageError } from './lib/args';
-import { measureAgent, startLineCounter, type AgentRun } from './lib/agent-process';
+import { measureAgent, startLineCounter, summedCounters, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
@@ -85,7 +85,6 @@ type Round = AlternatingRound<AgentRun>;
 
 function summarizeRounds(rounds: readonly Round[]) {
   const w = rounds.map((r) => r.with);
-  const stat = (name: string) => sum(w.map((a) => a.stats[name] ?? 0));
   return {
     targetRatio: TARGET_RATIO,
     targetCpuUsPerExchange: TARGET_CPU_US,
@@ -102,15 +101,7 @@ function summarizeRounds(rounds: readonly Round[]) {
     served: sum(w.map((a) => a.served)),
     atSink: sum(w.map((a) => a.atSinkForUrl)),
     missing: sum(w.map((a) => a.missing)),
-    counters: {
-      TotalRequestsParsed: stat('TotalRequestsParsed'),
-      TotalRequestsSent: stat('TotalRequestsSent'),
-      EventLost: stat('EventLost'),
-      ReqParsingErrors: stat('ReqParsingErrors'),
-      ResParsingErrors: stat('ResParsingErrors'),
-      TotalEventsDroppedAtEventQueueLimit: stat('TotalEventsDroppedAtEventQueueLimit'),
-      TotalEventsDroppedAtParsing: stat('TotalEventsDroppedAtParsing'),
-    },
+    counters: summedCounters(w),
   };
 }
 

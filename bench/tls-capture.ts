@@ -19,7 +19,7 @@ import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
 import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
-import { measureAgent, startLineCounter, type AgentProcess } from './lib/agent-process';
+import { measureAgent, startLineCounter, summedCounters, type AgentProcess, type AgentRun } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
@@ -163,26 +163,10 @@ interface NoneRun extends BaselineRun {
   readonly clientCpuUsPerRequest: number;
 }
 
-interface CaptureRun {
-  readonly wrk: WrkResult;
-  /** Requests nginx served during the run (stub_status delta, the status request excluded). */
-  readonly served: number;
-  /** Exchange records that reached the discarding reader, and those for the benchmark URL. */
-  readonly atSink: number;
-  readonly atSinkForUrl: number;
-  /** served - atSinkForUrl: exchanges that never arrived. */
-  readonly missing: number;
-  readonly agentCpuUs: number;
-  readonly agentCpuUsPerExchange: number;
-  readonly agentCoreShare: number;
-  readonly agentRssMiB: number;
+interface CaptureRun extends AgentRun {
   /** The file the agent put the SSL probes on, as nginx maps it. */
   readonly tlsFile: string;
-  readonly nginxCpuUsPerRequest: number;
   readonly clientCpuUsPerRequest: number;
-  readonly machineBusy: number;
-  /** The agent's final stats line. */
-  readonly stats: Record<string, number>;
   /** The agent's final probe stat line: [entries, exits] per probe. */
   readonly probes: Record<string, [number, number]>;
   /** Entries into the OpenSSL probes per request served; null when the agent reported none. */
@@ -239,7 +223,6 @@ async function measureCapture(nginx: Nginx, w: WrkSettings, select: Selector): P
 
 function summarizeRounds(rounds: readonly Round[]) {
   const w = rounds.map((r) => r.with);
-  const stat = (name: string) => sum(w.map((a) => a.stats[name] ?? 0));
   const ssl = w.map((a) => a.sslProbeEntriesPerRequest).filter((x): x is number => x !== null);
   return {
     targetRatio: TARGET_RATIO,
@@ -263,15 +246,7 @@ function summarizeRounds(rounds: readonly Round[]) {
     served: sum(w.map((a) => a.served)),
     atSink: sum(w.map((a) => a.atSinkForUrl)),
     missing: sum(w.map((a) => a.missing)),
-    counters: {
-      TotalRequestsParsed: stat('TotalRequestsParsed'),
-      TotalRequestsSent: stat('TotalRequestsSent'),
-      EventLost: stat('EventLost'),
-      ReqParsingErrors: stat('ReqParsingErrors'),
-      ResParsingErrors: stat('ResParsingErrors'),
-      TotalEventsDroppedAtEventQueueLimit: stat('TotalEventsDroppedAtEventQueueLimit'),
-      TotalEventsDroppedAtParsing: stat('TotalEventsDroppedAtParsing'),
-    },
+    counters: summedCounters(w),
   };
 }
 

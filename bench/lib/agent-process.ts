@@ -106,6 +106,20 @@ export interface AgentRun {
   readonly stats: Record<string, number>;
 }
 
+/** The agent's loss and parse counters, summed over runs: what the reports print beside the counts at the sink. */
+export function summedCounters(runs: ReadonlyArray<{ readonly stats: Readonly<Record<string, number>> }>) {
+  const stat = (name: string) => runs.reduce((n, r) => n + (r.stats[name] ?? 0), 0);
+  return {
+    TotalRequestsParsed: stat('TotalRequestsParsed'),
+    TotalRequestsSent: stat('TotalRequestsSent'),
+    EventLost: stat('EventLost'),
+    ReqParsingErrors: stat('ReqParsingErrors'),
+    ResParsingErrors: stat('ResParsingErrors'),
+    TotalEventsDroppedAtEventQueueLimit: stat('TotalEventsDroppedAtEventQueueLimit'),
+    TotalEventsDroppedAtParsing: stat('TotalEventsDroppedAtParsing'),
+  };
+}
+
 export interface MeasureAgentOptions {
   readonly nginx: Nginx;
   readonly wrk: WrkSettings;
