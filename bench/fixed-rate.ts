@@ -22,7 +22,8 @@ import { percentile, startLatencyReader, type LatencyReader } from './lib/latenc
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { sleep } from './lib/procs';
-import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
+import { ratioChartSvg } from './lib/chart-svg';
+import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
 import { runWrk, type WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4. */
@@ -197,7 +198,25 @@ function verdicts(runs: readonly RateRun[]): string[] {
   });
 }
 
-function markdown(c: Config, m: MachineFacts, nginx: Nginx, runs: readonly RateRun[]): string {
+/** Agent CPU per exchange at each rate, against the 5 µs target (one run per rate: min = median = max). */
+function chart(runs: readonly RateRun[]): string {
+  const top = Math.max(TARGET_CPU_US, ...runs.map((r) => r.agent.agentCpuUsPerExchange));
+  const step = top > 40 ? 10 : 5;
+  return ratioChartSvg(
+    runs.map((r) => ({ label: `${int(r.rate)} req/s`, min: r.agent.agentCpuUsPerExchange, median: r.agent.agentCpuUsPerExchange, max: r.agent.agentCpuUsPerExchange })),
+    {
+      title: 'socktap CPU per exchange at fixed request rates',
+      axisLabel: 'agent user + system CPU per exchange at the sink, µs',
+      axisMax: Math.ceil(top / step) * step,
+      tickStep: step,
+      target: { value: TARGET_CPU_US, label: `target ${TARGET_CPU_US} µs` },
+      format: (v) => `${v.toFixed(1)} µs`,
+      tickFormat: (v) => `${v.toFixed(0)}`,
+    },
+  );
+}
+
+function markdown(c: Config, m: MachineFacts, nginx: Nginx, runs: readonly RateRun[], image: string): string {
   return `## Cost per exchange at fixed rates
 
 nginx (1 worker, access log off) serves a ${nginx.bodyBytes}-byte JSON file to wrk on loopback, paced by
@@ -211,6 +230,8 @@ response byte (the record's \`ts\` + \`duration_ns\`): syscall to sink. nginx's 
 agent is the in-kernel share of capture. Targets (DESIGN.md §4): agent CPU <= ${TARGET_CPU_US} µs per exchange, p99 <= ${TARGET_P99_MS} ms, RSS <= ${TARGET_RSS_MIB} MB, nothing lost below saturation.
 
 **Result:** ${verdicts(runs).join('; ')}.
+
+${image}
 
 ${markdownTable(HEADER, rows(runs))}
 
@@ -249,7 +270,8 @@ async function main(): Promise<void> {
     }
     console.log(`\n${textTable(HEADER, rows(runs))}\n\n${verdicts(runs).join('\n')}`);
     writeJson(c.out, { benchmark: SECTION, command: rerunCommand(c), machine, config: { ...c, bodyBytes: nginx.bodyBytes }, runs });
-    writeSection(c.docs, '# socktap benchmarks', SECTION, markdown(c, machine, nginx, runs));
+    const image = writeChart(c.out, c.docs, chart(runs), 'agent CPU per exchange by rate');
+    writeSection(c.docs, '# socktap benchmarks', SECTION, markdown(c, machine, nginx, runs, image));
     console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
   } finally {
     await reader.close();

@@ -36,7 +36,8 @@ import { startLineServer } from './lib/line-server';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
 import { childrenOf, freePort, sleep, start, type Proc } from './lib/procs';
-import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
+import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
+import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
 import { parseWrkOutput, type WrkResult } from './lib/wrk';
 
 /** DESIGN.md §4: agent RSS, steady, 10k open connections. MB as written there: 10^6 bytes. */
@@ -1084,7 +1085,26 @@ function counterLine(stats: Readonly<Record<string, number>>): string {
     .join(', ');
 }
 
-function markdown(c: ScaleConfig, m: MachineFacts, r: ScaleResults): string {
+/** Agent RSS per scenario (steady or end as the bar, the run's lowest and peak as the whisker), against 150 MB. */
+export function rssChart(r: ScaleResults): string {
+  const bars: ChartBar[] = [];
+  if (r.connections) bars.push({ label: `${int(r.connections.connections)} connections`, min: r.connections.holdRssMinMiB, median: r.connections.steadyRssMiB, max: r.connections.peakRssMiB });
+  if (r.churn) bars.push({ label: `${int(r.churn.connections)} short conns`, min: r.churn.idleRssMiB, median: r.churn.endRssMiB, max: r.churn.peakRssMiB });
+  for (const b of r.bodies ?? []) bars.push({ label: `bodies ${sizeLabel(b.bodyBytes)}`, min: b.rssMiB, median: b.rssMiB, max: b.peakRssMiB });
+  const targetMiB = (TARGET_RSS_MB * 1e6) / (1024 * 1024);
+  const top = Math.max(targetMiB, ...bars.map((b) => b.max));
+  return ratioChartSvg(bars, {
+    title: 'socktap RSS by scenario (bar: steady or end; whisker: lowest to peak)',
+    axisLabel: 'agent RSS, MiB',
+    axisMax: Math.ceil(top / 100) * 100,
+    tickStep: 100,
+    target: { value: targetMiB, label: `target ${TARGET_RSS_MB} MB (10k conns)` },
+    format: (v) => `${v.toFixed(0)} MiB`,
+    tickFormat: (v) => v.toFixed(0),
+  });
+}
+
+function markdown(c: ScaleConfig, m: MachineFacts, r: ScaleResults, image: string): string {
   const parts = [
     `## Scale: 10k connections, churn, large bodies
 
@@ -1100,7 +1120,9 @@ nothing lost below saturation and every loss above it counted.
 
 **Result:**
 
-${scaleVerdicts(r).map((v) => `- ${v}`).join('\n')}`,
+${scaleVerdicts(r).map((v) => `- ${v}`).join('\n')}
+
+${image}`,
   ];
   if (r.connections) {
     const x = r.connections;
@@ -1194,7 +1216,8 @@ async function main(): Promise<void> {
     }
     printResults(r);
     writeJson(c.out, { benchmark: SECTION, command: rerunCommand(c), machine, config: { ...c, maxBodyBytes: MAX_BODY_BYTES, targetRssMB: TARGET_RSS_MB }, results: r, verdicts: scaleVerdicts(r) });
-    writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, machine, r));
+    const image = writeChart(c.out, c.docs, rssChart(r), 'agent RSS by scenario');
+    writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, machine, r, image));
     console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
   } finally {
     await nginx.stop();

@@ -6,6 +6,7 @@
 import { UsageError } from './args';
 import { sleep } from './procs';
 import type { BaselineRun } from './runs';
+import { ratioChartSvg } from './chart-svg';
 import type { Summary } from './stats';
 import type { WrkResult } from './wrk';
 
@@ -81,4 +82,14 @@ export const ROUND_HEADER_LEAD = ['round', 'order', 'req/s without', 'req/s with
 
 export function roundLead(r: Round<{ readonly wrk: WrkResult }>): string[] {
   return [String(r.round), r.order === 'with-first' ? 'with first' : 'without first', int(r.without.wrk.requestsPerSec), int(r.with.wrk.requestsPerSec), fix(r.ratio, 3)];
+}
+
+/** The with/without ratio of every round as a chart bar (min, median, max), against `target`. */
+export function roundsRatioChart(label: string, ratio: Summary, rounds: number, target: number): string {
+  return ratioChartSvg([{ label, min: ratio.min, median: ratio.median, max: ratio.max }], {
+    title: `nginx throughput with socktap vs without: min, median, max over ${rounds} round${rounds === 1 ? '' : 's'}`,
+    axisLabel: 'req/s with the agent / req/s without, same round',
+    axisMax: Math.max(1.1, Math.ceil(ratio.max * 10) / 10),
+    target: { value: target, label: `target ${target.toFixed(2)}x` },
+  });
 }

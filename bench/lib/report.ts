@@ -57,3 +57,14 @@ export function writeJson(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * Writes `svg` beside the results file (`x.json` -> `x.svg`) and returns the Markdown image that
+ * shows it from the document at `docs`.
+ */
+export function writeChart(resultsJson: string, docs: string, svg: string, alt: string): string {
+  const file = resultsJson.replace(/\.json$/, '') + '.svg';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, svg);
+  return `![${alt}](${path.relative(path.dirname(docs), file).split(path.sep).join('/')})`;
+}

@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { escapeXml, LAYOUT, ratioChartSvg, type ChartBar } from '../../bench/lib/chart-svg';
 
 const BARS: ChartBar[] = [
@@ -109,4 +112,23 @@ describe('ratioChartSvg', () => {
   test('identical data gives identical text', () => {
     assert.equal(ratioChartSvg(BARS, { title: 't' }), ratioChartSvg(BARS, { title: 't' }));
   });
+});
+
+test('writeChart: the SVG beside the results file, linked relative to the document', async () => {
+  const { writeChart } = await import('../../bench/lib/report');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktap-chart-'));
+  const md = writeChart(path.join(dir, 'bench', 'results', 'x.json'), path.join(dir, 'docs', 'benchmarks.md'), '<svg/>', 'alt text');
+  assert.equal(md, '![alt text](../bench/results/x.svg)');
+  assert.equal(fs.readFileSync(path.join(dir, 'bench', 'results', 'x.svg'), 'utf8'), '<svg/>');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('roundsRatioChart: one bar from the rounds summary, the target line, the axis widened past 1.1 only when needed', async () => {
+  const { roundsRatioChart } = await import('../../bench/lib/alternation');
+  const svg = roundsRatioChart('engine', { min: 0.7, median: 0.8, max: 0.85, n: 5 }, 5, 0.95);
+  assert.match(svg, /over 5 rounds/);
+  assert.match(svg, />engine</);
+  assert.match(svg, /target 0\.95x/);
+  assert.match(svg, />0\.80x</);
+  assert.match(roundsRatioChart('x', { min: 1.1, median: 1.2, max: 1.26, n: 1 }, 1, 0.9), /over 1 round</);
 });
