@@ -12,16 +12,16 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
 import { packageRoot } from '../agent/capture/native';
-import { intFlag, parseFlags, UsageError } from './lib/args';
+import { intFlag, parseFlags } from './lib/args';
+import { connectionsFor, parsePacedRates } from './lib/pacing';
 import { nginxRequests, startAgentProcess } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct } from './lib/alternation';
 import { processCpuUs } from './lib/cpu';
 import { percentile, startLatencyReader, type LatencyReader } from './lib/latency-reader';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { sleep } from './lib/procs';
+import { sleep, statusKiB } from './lib/procs';
 import { ratioChartSvg } from './lib/chart-svg';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
 import { runWrk, type WrkResult } from './lib/wrk';
@@ -54,15 +54,8 @@ interface Config {
 export function parseConfig(argv: readonly string[], root: string): Config | undefined {
   const v = parseFlags(argv, ['rates', 'duration', 'interval', 'warmup', 'out', 'docs']);
   if (v.help) return undefined;
-  const text = typeof v.rates === 'string' ? v.rates : '1000,5000,20000';
-  const rates = text.split(',').map((r) => Number(r.trim()));
   const intervalMs = intFlag(v, 'interval', 10, 1, 1000);
-  for (const r of rates) {
-    if (!Number.isInteger(r) || r < 1 || r > 1_000_000) throw new UsageError(`--rates must be whole numbers of requests per second from 1 to 1000000, got '${text}'`);
-    if ((r * intervalMs) % 1000 !== 0) {
-      throw new UsageError(`--rates: ${r}/s needs ${(r * intervalMs) / 1000} connections at --interval ${intervalMs} ms; choose rates that are multiples of ${1000 / gcd(1000, intervalMs)}`);
-    }
-  }
+  const rates = parsePacedRates(typeof v.rates === 'string' ? v.rates : '1000,5000,20000', intervalMs);
   return {
     rates,
     durationS: intFlag(v, 'duration', 15, 1, 3600),
@@ -71,15 +64,6 @@ export function parseConfig(argv: readonly string[], root: string): Config | und
     out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/fixed-rate.json'),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Connections that make `rate` requests per second when each pauses `intervalMs` after a response. */
-export function connectionsFor(rate: number, intervalMs: number): number {
-  return (rate * intervalMs) / 1000;
 }
 
 function rerunCommand(c: Config): string {
@@ -113,11 +97,6 @@ function paced(nginx: Nginx, connections: number, c: Config, durationS = c.durat
   return runWrk({ url: nginx.url, threads: 1, connections, durationS, script: { path: scriptPath(), args: [String(c.intervalMs)] } });
 }
 
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
 async function measureNone(nginx: Nginx, connections: number, c: Config) {
   const ngx0 = processCpuUs(nginx.workerPid);
   const { result } = await paced(nginx, connections, c);
@@ -143,8 +122,8 @@ async function measureAgent(nginx: Nginx, reader: LatencyReader, socket: string,
       last = reader.lines();
     }
     const cpu1 = processCpuUs(agent.proc.pid);
-    const rssMiB = statusKb(agent.proc.pid, 'VmRSS') / 1024;
-    const peakRssMiB = statusKb(agent.proc.pid, 'VmHWM') / 1024;
+    const rssMiB = statusKiB(agent.proc.pid, 'VmRSS') / 1024;
+    const peakRssMiB = statusKiB(agent.proc.pid, 'VmHWM') / 1024;
     const stats = await agent.stop();
     const served = (await nginxRequests(statusUrl)) - before - 1;
     const lat = reader.latenciesMs();

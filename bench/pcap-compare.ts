@@ -19,10 +19,11 @@ import { intFlag, parseFlags, UsageError } from './lib/args';
 import { nginxRequests, startAgentProcess, startLineCounter } from './lib/agent-process';
 import { benchmarkMain, fix, int } from './lib/alternation';
 import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
+import { connectionsFor, parsePacedRates } from './lib/pacing';
 import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { childrenOf, sleep, start, type Proc } from './lib/procs';
+import { childrenOf, sleep, start, statusKiB, type Proc } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { runWrk, type WrkResult } from './lib/wrk';
 
@@ -71,13 +72,7 @@ export function parseConfig(argv: readonly string[], root: string): Config | und
   if (v.help) return undefined;
   const intervalMs = intFlag(v, 'interval', 10, 1, 1000);
   const text = typeof v.rates === 'string' ? v.rates : '1000,5000';
-  const rates = text.split(',').map((r) => Number(r.trim()));
-  for (const r of rates) {
-    if (!Number.isInteger(r) || r < 1 || r > 1_000_000) throw new UsageError(`--rates must be whole numbers of requests per second from 1 to 1000000, got '${text}'`);
-    if ((r * intervalMs) % 1000 !== 0) {
-      throw new UsageError(`--rates: ${r}/s needs ${(r * intervalMs) / 1000} connections at --interval ${intervalMs} ms; choose rates that are multiples of ${1000 / gcd(1000, intervalMs)}`);
-    }
-  }
+  const rates = parsePacedRates(text, intervalMs);
   const toolText = typeof v.tools === 'string' ? v.tools : TOOLS.join(',');
   const tools = toolText.split(',').map((t) => t.trim());
   for (const t of tools) {
@@ -96,15 +91,6 @@ export function parseConfig(argv: readonly string[], root: string): Config | und
     docs: file('docs', 'docs/benchmarks.md'),
     svg: out.replace(/\.json$/, '') + '.svg',
   };
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** Connections that make `rate` requests per second when each pauses `intervalMs` after a response. */
-export function connectionsFor(rate: number, intervalMs: number): number {
-  return (rate * intervalMs) / 1000;
 }
 
 export function rerunCommand(c: Config): string {
@@ -228,14 +214,7 @@ export function parseTcpdumpExit(stderr: string): TcpdumpExit {
 
 function peakRssMiB(pids: readonly number[]): number {
   let kb = 0;
-  for (const pid of pids) {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      kb += m ? Number(m[1]) : 0;
-    } catch {
-      // exited
-    }
-  }
+  for (const pid of pids) kb += statusKiB(pid, 'VmHWM') || 0; // NaN: exited
   return kb / 1024;
 }
 

@@ -35,7 +35,7 @@ import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
 import { startLineServer } from './lib/line-server';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { childrenOf, freePort, sleep, start, type Proc } from './lib/procs';
+import { childrenOf, freePort, sleep, start, statusKiB, type Proc } from './lib/procs';
 import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
 import { parseWrkOutput, type WrkResult } from './lib/wrk';
@@ -124,15 +124,6 @@ function rerunCommand(c: ScaleConfig): string {
 // ---------------------------------------------------------------------------------------------
 // Shared with soak.ts: /proc and /metrics readings, the record reader, wrk runs, loss accounting.
 
-/** `VmRSS` / `VmHWM` of a process, KiB (NaN once it exited). */
-export function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 export const kibToMiB = (kib: number) => kib / 1024;
 export const kibToMB = (kib: number) => (kib * 1024) / 1e6;

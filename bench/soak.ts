@@ -27,7 +27,7 @@ import { lineChartSvg } from './lib/chart-line-svg';
 import { processCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx } from './lib/nginx';
-import { freePort, sleep, type Proc } from './lib/procs';
+import { freePort, sleep, statusKiB, type Proc } from './lib/procs';
 import { markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import type { WrkResult } from './lib/wrk';
 import {
@@ -47,7 +47,6 @@ import {
   startAgent,
   startRecordReader,
   STATUS_PATH,
-  statusKiB,
   trackedConnections,
   waitForSink,
   wrkResult,

@@ -5,13 +5,12 @@
  * "exchanges at the sink" is counted where the records arrive. `measureAgent` is one wrk run
  * against nginx with the agent, as every agent harness measures it.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../agent/capture/native';
 import { busyFraction, processCpuUs, systemCpu } from './cpu';
 import { startLineServer } from './line-server';
 import type { Nginx } from './nginx';
-import { start, sleep, type Proc } from './procs';
+import { start, sleep, statusKiB, type Proc } from './procs';
 import type { WrkSettings } from './runs';
 import { runWrk, type WrkResult } from './wrk';
 
@@ -172,7 +171,7 @@ export async function measureAgent(o: MeasureAgentOptions): Promise<MeasuredAgen
         last = sink.received();
       }
       const cpu1 = processCpuUs(agent.proc.pid);
-      const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))![1]) / 1024;
+      const rssMiB = statusKiB(agent.proc.pid, 'VmRSS') / 1024;
       const stats = await agent.stop();
       const after = await nginxRequests(o.statusUrl);
       const served = after - before - 1;

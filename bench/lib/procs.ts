@@ -151,3 +151,13 @@ export function childrenOf(ppid: number): number[] {
   });
   return out;
 }
+
+/** `VmRSS` / `VmHWM` of a process from /proc/<pid>/status, KiB (NaN once it exited). */
+export function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}

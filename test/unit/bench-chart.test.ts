@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { escapeXml, LAYOUT, ratioChartSvg, type ChartBar } from '../../bench/lib/chart-svg';
+import { roundsRatioChart } from '../../bench/lib/alternation';
+import { writeChart } from '../../bench/lib/report';
 
 const BARS: ChartBar[] = [
   { label: 'empty BPF', min: 0.96, median: 0.99, max: 1.02 },
@@ -114,8 +116,7 @@ describe('ratioChartSvg', () => {
   });
 });
 
-test('writeChart: the SVG beside the results file, linked relative to the document', async () => {
-  const { writeChart } = await import('../../bench/lib/report');
+test('writeChart: the SVG beside the results file, linked relative to the document', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktap-chart-'));
   const md = writeChart(path.join(dir, 'bench', 'results', 'x.json'), path.join(dir, 'docs', 'benchmarks.md'), '<svg/>', 'alt text');
   assert.equal(md, '![alt text](../bench/results/x.svg)');
@@ -123,8 +124,7 @@ test('writeChart: the SVG beside the results file, linked relative to the docume
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('roundsRatioChart: one bar from the rounds summary, the target line, the axis widened past 1.1 only when needed', async () => {
-  const { roundsRatioChart } = await import('../../bench/lib/alternation');
+test('roundsRatioChart: one bar from the rounds summary, the target line, the axis widened past 1.1 only when needed', () => {
   const svg = roundsRatioChart('engine', { min: 0.7, median: 0.8, max: 0.85, n: 5 }, 5, 0.95);
   assert.match(svg, /over 5 rounds/);
   assert.match(svg, />engine</);

@@ -4,7 +4,6 @@ import { UsageError } from '../../bench/lib/args';
 import type { WrkResult } from '../../bench/lib/wrk';
 import {
   chartBars,
-  connectionsFor,
   countLines,
   emptyPcap,
   missingProgramsMessage,
@@ -26,6 +25,7 @@ import {
   type ToolRun,
 } from '../../bench/pcap-compare';
 import { reapedChildrenTicks } from '../../bench/lib/cpu';
+import { connectionsFor } from '../../bench/lib/pacing';
 
 describe('pcap-compare flags', () => {
   test('defaults: 1000 and 5000/s, 15 s, every tool, results under the root', () => {

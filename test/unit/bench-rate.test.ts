@@ -1,7 +1,8 @@
 /** The fixed-rate harness's pure parts: flags, pacing, the latency reader's line parsing and percentiles. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionsFor, parseConfig } from '../../bench/fixed-rate';
+import { parseConfig } from '../../bench/fixed-rate';
+import { connectionsFor } from '../../bench/lib/pacing';
 import { exchangeEndMs, percentile } from '../../bench/lib/latency-reader';
 import { UsageError } from '../../bench/lib/args';
 
