@@ -19,12 +19,17 @@ export class JsonLineWriter {
   /** Bytes written since the last `reset`. */
   length = 0;
 
-  constructor(initialBytes = 1 << 16) {
+  constructor(private readonly initialBytes = 1 << 16) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  reset(): void {
+  /**
+   * Starts over. A buffer that grew beyond `keepBytes` (a backlog while a sink was away) is given
+   * back, so one outage does not pin its size for the agent's lifetime.
+   */
+  reset(keepBytes = Infinity): void {
     this.length = 0;
+    if (this.buf.length > keepBytes) this.buf = Buffer.allocUnsafe(this.initialBytes);
   }
 
   /** The bytes written: a view, valid until the next write after a `reset`. */

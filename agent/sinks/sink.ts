@@ -67,24 +67,102 @@ function headerChars(h: ReadonlyArray<readonly [string, string]>): number {
 }
 
 /**
- * A bounded queue and a single delivery loop: at most one `deliver` call is in flight, so records
- * leave in the order they came. Subclasses say how a batch is delivered and whether they can
- * deliver now (`ready`); a subclass that was not ready calls `kick()` when it becomes ready.
+ * The delivery loop every sink shares: at most one delivery is in flight, so records leave in the
+ * order they came; `close` waits (bounded) for what is held, then counts the rest as dropped.
+ * Subclasses hold the records (`QueuedSink`: record objects; `LineSink`: encoded lines) and say
+ * whether they can deliver now (`ready`); a subclass that was not ready calls `kick()` when it
+ * becomes ready.
  */
-export abstract class QueuedSink implements Sink {
+export abstract class DeliveryLoop implements Sink {
   abstract readonly name: string;
   protected sent = 0;
   protected dropped = 0;
+  /** Set by `close`: offers from then on are dropped. */
+  protected closing = false;
+  private pumping = false;
+  private idleWaiters: Array<() => void> = [];
+
+  abstract offer(record: ExchangeRecord): void;
+
+  /** Records held and not yet handed to a delivery. */
+  protected abstract held(): number;
+
+  /** Takes one batch of what is held and delivers it, counting it as sent or dropped. */
+  protected abstract deliverNext(): Promise<void>;
+
+  /** Forgets everything held (at close); returns how many records that was. */
+  protected abstract dropHeld(): number;
+
+  stats(): SinkStats {
+    return { sent: this.sent, dropped: this.dropped, queued: this.held() };
+  }
+
+  async close(timeoutMs = 2000): Promise<void> {
+    this.closing = true;
+    this.kick();
+    if (this.pumping || (this.held() > 0 && this.ready())) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.dropped += this.dropHeld();
+    await this.shutdown();
+  }
+
+  /** Starts the delivery loop if it is not running and there is work it can do. */
+  protected kick(): void {
+    if (this.pumping || this.held() === 0 || !this.ready()) {
+      if (!this.pumping) this.notifyIdle();
+      return;
+    }
+    this.pumping = true;
+    // setImmediate: records offered in the same turn go out as one batch.
+    setImmediate(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.held() > 0 && this.ready()) await this.deliverNext();
+    } finally {
+      this.pumping = false;
+    }
+    this.kick();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** True when a delivery can start now (e.g. the socket is connected). */
+  protected ready(): boolean {
+    return true;
+  }
+
+  /** Called when a delivery failed; its records are already counted as dropped. */
+  protected abstract onDeliveryError(err: unknown, records: number): void;
+
+  /** Releases sockets, files, exporters. Called once, after the final delivery attempt. */
+  protected abstract shutdown(): Promise<void>;
+}
+
+/**
+ * A sink that holds record objects in a bounded queue (by count and by `recordBytes`) and
+ * delivers them in batches: for exporters that need the records themselves (OTLP spans, HAR).
+ */
+export abstract class QueuedSink extends DeliveryLoop {
   private readonly queue: BoundedQueue<ExchangeRecord>;
   private readonly queueBytes: number;
   /** recordBytes of what is queued now. */
   private queuedBytes = 0;
   private readonly batchSize: number;
-  private pumping = false;
-  private closing = false;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(options: QueuedSinkOptions) {
+    super();
     this.queue = new BoundedQueue(options.queueSize);
     this.queueBytes = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
     this.batchSize = options.batchSize ?? 512;
@@ -102,54 +180,25 @@ export abstract class QueuedSink implements Sink {
     this.kick();
   }
 
-  stats(): SinkStats {
-    return { sent: this.sent, dropped: this.dropped, queued: this.queue.length };
+  protected held(): number {
+    return this.queue.length;
   }
 
-  async close(timeoutMs = 2000): Promise<void> {
-    this.closing = true;
-    this.kick();
-    if (this.pumping || (this.queue.length > 0 && this.ready())) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
-    }
-    this.dropped += this.take(this.queue.length).length;
-    await this.shutdown();
+  protected dropHeld(): number {
+    return this.take(this.queue.length).length;
   }
 
-  /** Starts the delivery loop if it is not running and there is work it can do. */
-  protected kick(): void {
-    if (this.pumping || this.queue.length === 0 || !this.ready()) {
-      if (!this.pumping) this.notifyIdle();
-      return;
-    }
-    this.pumping = true;
-    // setImmediate: records offered in the same turn go out as one batch.
-    setImmediate(() => void this.pump());
-  }
-
-  private async pump(): Promise<void> {
+  protected async deliverNext(): Promise<void> {
+    const batch = this.take(this.batchSize);
     try {
-      while (this.queue.length > 0 && this.ready()) {
-        const batch = this.take(this.batchSize);
-        try {
-          const notDelivered = await this.deliver(batch);
-          this.sent += batch.length - notDelivered.length;
-          // Undelivered records keep their place; those that no longer fit are dropped.
-          this.dropped += this.putBack(notDelivered);
-        } catch (err) {
-          this.dropped += batch.length;
-          this.onDeliveryError(err, batch.length);
-        }
-      }
-    } finally {
-      this.pumping = false;
+      const notDelivered = await this.deliver(batch);
+      this.sent += batch.length - notDelivered.length;
+      // Undelivered records keep their place; those that no longer fit are dropped.
+      this.dropped += this.putBack(notDelivered);
+    } catch (err) {
+      this.dropped += batch.length;
+      this.onDeliveryError(err, batch.length);
     }
-    this.kick();
   }
 
   private take(max: number): ExchangeRecord[] {
@@ -165,26 +214,9 @@ export abstract class QueuedSink implements Sink {
     return lost;
   }
 
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** True when `deliver` can be called now (e.g. the socket is connected). */
-  protected ready(): boolean {
-    return true;
-  }
-
   /**
    * Delivers `batch` in order. Resolves with the tail that was not delivered (to be retried when
    * ready again), or rejects: then the whole batch is counted as dropped.
    */
   protected abstract deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]>;
-
-  /** Called when `deliver` rejected; the records are already counted as dropped. */
-  protected abstract onDeliveryError(err: unknown, records: number): void;
-
-  /** Releases sockets, files, exporters. Called once, after the final delivery attempt. */
-  protected abstract shutdown(): Promise<void>;
 }

@@ -3,10 +3,10 @@
  * `pretty` one readable line per exchange. Logs never go to stdout (they go to stderr).
  */
 import type { Writable } from 'node:stream';
-import type { ExchangeRecord } from '../pipeline/record';
 import { prettyLine } from './pretty-line';
-import { QueuedSink, type SinkLog } from './sink';
-import { LineEncoder, writeChunk } from './write-lines';
+import { LineSink } from './line-sink';
+import type { SinkLog } from './sink';
+import { writeChunk } from './write-lines';
 
 export interface StdoutSinkOptions {
   format: 'jsonl' | 'pretty';
@@ -16,16 +16,14 @@ export interface StdoutSinkOptions {
   log?: SinkLog;
 }
 
-export class StdoutSink extends QueuedSink {
+export class StdoutSink extends LineSink {
   readonly name = 'stdout';
   private readonly stream: Writable;
-  private readonly lines: LineEncoder;
   private failed = false;
 
   constructor(private readonly options: StdoutSinkOptions) {
-    super({ queueSize: options.queueSize });
+    super({ queueSize: options.queueSize, format: options.format === 'jsonl' ? undefined : prettyLine });
     this.stream = options.stream ?? process.stdout;
-    this.lines = new LineEncoder(options.format === 'jsonl' ? undefined : prettyLine);
     // A closed pipe (`socktap run | head`) must not kill the agent with EPIPE.
     this.stream.on('error', () => (this.failed = true));
   }
@@ -34,9 +32,8 @@ export class StdoutSink extends QueuedSink {
     return !this.failed;
   }
 
-  protected async deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]> {
-    await writeChunk(this.stream, this.lines.encode(batch));
-    return [];
+  protected write(chunk: Buffer): Promise<void> {
+    return writeChunk(this.stream, chunk);
   }
 
   protected onDeliveryError(err: unknown, records: number): void {

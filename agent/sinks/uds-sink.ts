@@ -13,10 +13,10 @@
 import { mkdir, chmod, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { ExchangeRecord } from '../pipeline/record';
 import { Backoff } from './backoff';
-import { QueuedSink, type SinkLog } from './sink';
-import { LineEncoder, writeChunk } from './write-lines';
+import { LineSink } from './line-sink';
+import type { SinkLog } from './sink';
+import { writeChunk } from './write-lines';
 
 export interface UdsSinkOptions {
   /** The socket path (`unix_domain_socket_addr`). */
@@ -30,10 +30,9 @@ export interface UdsSinkOptions {
   backoff?: Backoff;
 }
 
-export class UdsSink extends QueuedSink {
+export class UdsSink extends LineSink {
   readonly name = 'uds';
   private readonly backoff: Backoff;
-  private readonly lines = new LineEncoder();
   private closed = false;
   // connect mode
   private socket: Socket | undefined;
@@ -58,15 +57,11 @@ export class UdsSink extends QueuedSink {
     return this.options.listen ? this.consumers.size > 0 : this.socket !== undefined;
   }
 
-  protected async deliver(batch: ExchangeRecord[]): Promise<readonly ExchangeRecord[]> {
-    const chunk = this.lines.encode(batch);
-    if (!this.options.listen) {
-      await writeChunk(this.socket!, chunk);
-      return [];
-    }
-    // Every consumer gets the batch; it counts as sent when at least one took it.
+  protected async write(chunk: Buffer): Promise<void> {
+    if (!this.options.listen) return writeChunk(this.socket!, chunk);
+    // Every consumer gets the lines; they count as sent when at least one took them.
     const results = await Promise.allSettled([...this.consumers].map((c) => writeChunk(c, chunk)));
-    if (results.some((r) => r.status === 'fulfilled')) return [];
+    if (results.some((r) => r.status === 'fulfilled')) return;
     throw (results[0] as PromiseRejectedResult | undefined)?.reason ?? new Error('no consumer connected');
   }
 
