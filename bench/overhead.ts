@@ -46,11 +46,12 @@ const FLOOR_BIN = 'bench/floor/.output/floor';
 const FLOOR_DRAIN_MS = 150;
 const ATTACH_TIMEOUT_MS = 20_000;
 
-export const VARIANTS = ['none', 'empty', 'copy', 'socktap-uds', 'socktap-otlp'] as const;
+export const VARIANTS = ['none', 'rawtp', 'empty', 'copy', 'socktap-uds', 'socktap-otlp'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const DESCRIPTION: Record<Variant, string> = {
   none: 'no agent',
+  rawtp: 'two empty BPF programs on raw_syscalls sys_enter/sys_exit',
   empty: 'empty BPF programs on the same 30 tracepoints',
   copy: 'minimal C consumer: payload copy, batched wakeups',
   'socktap-uds': 'socktap, unix-socket sink',
@@ -59,6 +60,7 @@ const DESCRIPTION: Record<Variant, string> = {
 
 const CHART_LABEL: Record<Variant, string> = {
   none: 'no agent',
+  rawtp: 'empty raw_syscalls',
   empty: 'empty BPF',
   copy: 'copy floor (C)',
   'socktap-uds': 'socktap → unix socket',
@@ -226,9 +228,9 @@ function parseFloorLine(stdout: string): FloorCounts {
   return v as FloorCounts;
 }
 
-async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'empty' | 'copy'): Promise<Measured> {
+async function measureFloor(nginx: Nginx, w: WrkSettings, mode: 'rawtp' | 'empty' | 'copy'): Promise<Measured> {
   const bin = path.join(packageRoot(), FLOOR_BIN);
-  const proc = start(bin, mode === 'empty' ? ['empty'] : ['copy', String(nginx.workerPid)]);
+  const proc = start(bin, mode === 'copy' ? ['copy', String(nginx.workerPid)] : [mode]);
   try {
     const deadline = Date.now() + ATTACH_TIMEOUT_MS;
     while (!proc.stdout().includes('attached\n')) {
@@ -309,6 +311,7 @@ async function measure(nginx: Nginx, w: WrkSettings, v: Variant): Promise<Measur
       const otherCpuShare = others.share([nginx.workerPid, nginx.masterPid]);
       return { wrk: b.wrk, nginxCpuUsPerRequest: b.nginxCpuUsPerRequest, machineBusy: b.machineBusy, consumerCpuUs: null, consumerCpuUsPerRequest: null, consumerCoreShare: null, floor: null, agent: null, otlp: null, otherCpuShare };
     }
+    case 'rawtp':
     case 'empty':
     case 'copy':
       return measureFloor(nginx, w, v);
@@ -519,6 +522,8 @@ function variantMethod(v: Variant): string {
   switch (v) {
     case 'none':
       return 'no agent.';
+    case 'rawtp':
+      return '`bench/floor` loads two programs that return 0 on the `raw_syscalls` `sys_enter` and `sys_exit` tracepoints: they run for every syscall of every process, so they are no capture design, but they are the least any syscall-tracepoint design can cost: enabling syscall tracing at all sends every syscall through the kernel\'s tracing entry and exit work.';
     case 'empty':
       return "`bench/floor` loads programs that return 0 on the 30 syscall tracepoints socktap attaches (enter and exit of accept, accept4, connect, close, read, write, readv, writev, sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, sendfile64): the cost of the hook mechanism.";
     case 'copy':

@@ -14,6 +14,46 @@ import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 const HEX = '0123456789abcdef';
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
 
+/** The record's fixed parts, in the order `record` writes them. */
+const K = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const K_TS = K('{"ts":');
+const K_DURATION = K(',"duration_ns":');
+const K_INGRESS = K(',"direction":"ingress","tls":');
+const K_EGRESS = K(',"direction":"egress","tls":');
+const K_TRUE = K('true');
+const K_FALSE = K('false');
+const K_PID = K(',"process":{"pid":');
+const K_COMM = K(',"comm":');
+const K_NO_LABELS = K(',"container_id":null,"pod":null,"namespace":null,"service":null');
+const K_CONTAINER = K(',"container_id":');
+const K_POD = K(',"pod":');
+const K_NAMESPACE = K(',"namespace":');
+const K_SERVICE = K(',"service":');
+const K_NULL = K('null');
+const K_CONNECTION = K('},"connection":{"id":');
+const K_LOCAL = K(',"local":{"ip":');
+const K_PORT = K(',"port":');
+const K_REMOTE = K('},"remote":{"ip":');
+const K_REQUEST = K('}},"request":{"method":');
+const K_TARGET = K(',"target":');
+const K_NO_RESPONSE = K(',"response":null');
+const K_RESPONSE = K(',"response":{"status":');
+const K_REASON = K(',"reason":');
+const K_INCOMPLETE = K(',"incomplete":');
+const K_CLOSE = K('}');
+const K_VERSION = K(',"version":');
+const K_HEADERS = K(',"headers":[');
+const K_PAIR_FIRST = K('[');
+const K_PAIR_NEXT = K(',[');
+const K_COMMA = K(',');
+const K_PAIR_END = K(']');
+const K_BODY = K('],"body":');
+const K_UTF8 = K(',"body_encoding":"utf8","body_size":');
+const K_BASE64 = K(',"body_encoding":"base64","body_size":');
+const K_TRUNCATED = K(',"body_truncated":true');
+const K_NOT_TRUNCATED = K(',"body_truncated":false');
+const K_DECODED_END = K(',"content_decoded":true}');
+
 export class JsonLineWriter {
   private buf: Buffer;
   /** Bytes written since the last `reset`. */
@@ -53,85 +93,100 @@ export class JsonLineWriter {
   record(rec: ExchangeRecord): void {
     const p = rec.process;
     const c = rec.connection;
-    this.raw('{"ts":');
+    this.lit(K_TS);
     this.str(rec.ts);
-    this.raw(',"duration_ns":');
+    this.lit(K_DURATION);
     this.raw(String(rec.duration_ns));
-    this.raw(rec.direction === 'ingress' ? ',"direction":"ingress","tls":' : ',"direction":"egress","tls":');
-    this.raw(rec.tls ? 'true' : 'false');
-    this.raw(',"process":{"pid":');
+    this.lit(rec.direction === 'ingress' ? K_INGRESS : K_EGRESS);
+    this.lit(rec.tls ? K_TRUE : K_FALSE);
+    this.lit(K_PID);
     this.raw(String(p.pid));
-    this.raw(',"comm":');
+    this.lit(K_COMM);
     this.str(p.comm);
-    this.raw(',"container_id":');
-    this.nullable(p.container_id);
-    this.raw(',"pod":');
-    this.nullable(p.pod);
-    this.raw(',"namespace":');
-    this.nullable(p.namespace);
-    this.raw(',"service":');
-    this.nullable(p.service);
-    this.raw('},"connection":{"id":');
+    if (p.container_id === null && p.pod === null && p.namespace === null && p.service === null) {
+      this.lit(K_NO_LABELS);
+    } else {
+      this.lit(K_CONTAINER);
+      this.nullable(p.container_id);
+      this.lit(K_POD);
+      this.nullable(p.pod);
+      this.lit(K_NAMESPACE);
+      this.nullable(p.namespace);
+      this.lit(K_SERVICE);
+      this.nullable(p.service);
+    }
+    this.lit(K_CONNECTION);
     this.str(c.id);
-    this.raw(',"local":{"ip":');
+    this.lit(K_LOCAL);
     this.str(c.local.ip);
-    this.raw(',"port":');
+    this.lit(K_PORT);
     this.raw(String(c.local.port));
-    this.raw('},"remote":{"ip":');
+    this.lit(K_REMOTE);
     this.str(c.remote.ip);
-    this.raw(',"port":');
+    this.lit(K_PORT);
     this.raw(String(c.remote.port));
-    this.raw('}},"request":{"method":');
+    this.lit(K_REQUEST);
     const q = rec.request;
     this.str(q.method);
-    this.raw(',"target":');
+    this.lit(K_TARGET);
     this.str(q.target);
     this.message(q);
-    this.raw(',"response":');
     const s = rec.response;
     if (s === null) {
-      this.raw('null');
+      this.lit(K_NO_RESPONSE);
     } else {
-      this.raw('{"status":');
+      this.lit(K_RESPONSE);
       this.raw(String(s.status));
-      this.raw(',"reason":');
+      this.lit(K_REASON);
       this.str(s.reason);
       this.message(s);
     }
     if (rec.incomplete !== undefined) {
-      this.raw(',"incomplete":');
+      this.lit(K_INCOMPLETE);
       this.str(rec.incomplete);
     }
-    this.raw('}');
+    this.lit(K_CLOSE);
   }
 
   private message(m: RequestRecord | ResponseRecord): void {
-    this.raw(',"version":');
+    this.lit(K_VERSION);
     this.str(m.version);
-    this.raw(',"headers":[');
+    this.lit(K_HEADERS);
     const h = m.headers;
     for (let i = 0; i < h.length; i++) {
       const pair = h[i]!;
-      this.raw(i === 0 ? '[' : ',[');
+      this.lit(i === 0 ? K_PAIR_FIRST : K_PAIR_NEXT);
       this.str(pair[0]);
-      this.raw(',');
+      this.lit(K_COMMA);
       this.str(pair[1]);
-      this.raw(']');
+      this.lit(K_PAIR_END);
     }
-    this.raw('],"body":');
+    this.lit(K_BODY);
     this.str(m.body);
-    this.raw(m.body_encoding === 'utf8' ? ',"body_encoding":"utf8","body_size":' : ',"body_encoding":"base64","body_size":');
+    this.lit(m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
     this.raw(String(m.body_size));
-    this.raw(m.body_truncated ? ',"body_truncated":true' : ',"body_truncated":false');
-    this.raw(m.content_decoded ? ',"content_decoded":true}' : '}');
+    this.lit(m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
+    this.lit(m.content_decoded ? K_DECODED_END : K_CLOSE);
   }
 
   private nullable(s: string | null): void {
-    if (s === null) this.raw('null');
+    if (s === null) this.lit(K_NULL);
     else this.str(s);
   }
 
-  /** ASCII text that needs no escaping (the record's fixed parts, numbers). */
+  /**
+   * One of the record's fixed parts. Bytes, not strings: reading a typed array in a loop costs
+   * about a third of what charCodeAt does, and these are a quarter of every line.
+   */
+  private lit(b: Uint8Array): void {
+    this.room(b.length);
+    const buf = this.buf;
+    let o = this.length;
+    for (let i = 0; i < b.length; i++) buf[o++] = b[i]!;
+    this.length = o;
+  }
+
+  /** ASCII text that needs no escaping (numbers). */
   private raw(s: string): void {
     this.room(s.length);
     const buf = this.buf;

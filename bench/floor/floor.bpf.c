@@ -4,6 +4,7 @@
  * 30 syscall tracepoints socktap attaches (bpf/socktap.bpf.c); the loader (floor.c) loads one set:
  *
  * - empty_*: return 0. What the hook mechanism alone costs the traced syscalls.
+ * - rawtp_*: return 0, on raw_syscalls sys_enter/sys_exit: the syscall tracing path alone.
  * - copy_*: the least a capture can do. One compare on the tgid; at entry the buffer (or iovec
  *   array, or msghdr) pointer and the fd in task storage; at exit min(ret, 16 KiB) bytes of the
  *   buffer, or of the first iovec segment, copied through a per-CPU scratch record into the ring
@@ -164,6 +165,15 @@ EMPTY(recvmsg)
 EMPTY(sendmmsg)
 EMPTY(recvmmsg)
 EMPTY(sendfile64)
+
+/* ---- rawtp: two empty programs on raw_syscalls, the cheapest way to see every syscall ---- */
+/* Not a design socktap could use as is (they run for every syscall of every process), but the
+ * floor under any syscall-tracepoint design: enabling syscall tracing at all sends every syscall
+ * through the kernel's tracing entry and exit path. */
+SEC("raw_tp/sys_enter")
+int rawtp_enter(void *ctx) { return 0; }
+SEC("raw_tp/sys_exit")
+int rawtp_exit(void *ctx) { return 0; }
 
 /* ---- copy: the minimal capture ---- */
 

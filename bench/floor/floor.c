@@ -3,6 +3,7 @@
  * Loader of the floor programs (floor.bpf.c), for bench/overhead.ts:
  *
  *   floor empty          empty programs on socktap's 30 syscall tracepoints
+ *   floor rawtp          two empty programs on the raw_syscalls sys_enter/sys_exit tracepoints
  *   floor copy <tgid>    the minimal capture of <tgid>'s payloads, consumed and discarded
  *
  * Prints "attached" once the programs are attached. In copy mode it drains the ring buffer every
@@ -58,7 +59,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: floor empty | floor copy <tgid>\n");
+	fprintf(stderr, "usage: floor empty | floor rawtp | floor copy <tgid>\n");
 	return 2;
 }
 
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
 	unsigned long tgid = 0;
 	if (argc == 2 && strcmp(argv[1], "empty") == 0) {
 		prefix = "empty_";
+	} else if (argc == 2 && strcmp(argv[1], "rawtp") == 0) {
+		prefix = "rawtp_";
 	} else if (argc == 3 && strcmp(argv[1], "copy") == 0) {
 		char *end;
 		errno = 0;

@@ -86,3 +86,17 @@ test('escapes and encodings: quotes, backslash, controls, DEL, BMP, astral, lone
 });
 
 const baseRecord: ExchangeRecord = fc.sample(record, { seed: 42, numRuns: 1 })[0]!;
+
+test('labels: all null (outside Kubernetes, written as one fixed part), some null, none null', () => {
+  const cases: Array<[string | null, string | null, string | null, string | null]> = [
+    [null, null, null, null],
+    ['c1', null, null, null],
+    [null, null, null, 'svc'],
+    ['c1', 'web-0', 'shop', 'web'],
+  ];
+  for (const [container_id, pod, namespace, service] of cases) {
+    const rec = JSON.parse(JSON.stringify(baseRecord)) as ExchangeRecord;
+    rec.process = { ...rec.process, container_id, pod, namespace, service };
+    assert.equal(toJsonLine(rec), reference(rec), JSON.stringify([container_id, pod, namespace, service]));
+  }
+});
