@@ -18,7 +18,7 @@ import { intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, summedCounters, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { AGENT_ROUND_HEADER, agentRoundCells, agentSummaryRows, benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
 import { measureBaseline, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
@@ -107,15 +107,12 @@ function summarizeRounds(rounds: readonly Round[]) {
 
 type Results = ReturnType<typeof summarizeRounds>;
 
-const roundHeader = [...ROUND_HEADER_LEAD, 'served', 'at sink', 'missing', 'agent µs/exchange', 'agent core', 'EventLost'];
+const roundHeader = [...ROUND_HEADER_LEAD, ...AGENT_ROUND_HEADER, 'agent core', 'EventLost'];
 
 function roundRows(rounds: readonly Round[]): string[][] {
   return rounds.map((r) => [
     ...roundLead(r),
-    int(r.with.served),
-    int(r.with.atSinkForUrl),
-    int(r.with.missing),
-    fix(r.with.agentCpuUsPerExchange),
+    ...agentRoundCells(r.with),
     pct(r.with.agentCoreShare),
     String(r.with.stats.EventLost ?? 0),
   ]);
@@ -127,9 +124,7 @@ function summaryRows(s: Results): string[][] {
     row('throughput ratio (with / without)', s.ratio, (v) => `${fix(v, 3)}x`),
     row('req/s without agent', s.requestsPerSecWithout, int),
     row('req/s with agent', s.requestsPerSecWith, int),
-    row('agent CPU µs / exchange', s.agentCpuUsPerExchange, (v) => fix(v)),
-    row('agent CPU, share of one core', s.agentCoreShare, pct),
-    row('agent RSS, MiB', s.agentRssMiB, (v) => fix(v, 0)),
+    ...agentSummaryRows(s),
   ];
 }
 

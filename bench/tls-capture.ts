@@ -20,7 +20,7 @@ import { packageRoot } from '../agent/capture/native';
 import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, summedCounters, type AgentProcess, type AgentRun } from './lib/agent-process';
-import { benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { AGENT_ROUND_HEADER, agentRoundCells, agentSummaryRows, benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { jsonBody, startNginx, type Nginx, type TlsProtocol } from './lib/nginx';
@@ -254,17 +254,14 @@ type Results = ReturnType<typeof summarizeRounds>;
 
 const arrow = (a: number, b: number) => `${fix(a)} → ${fix(b)}`;
 
-const roundHeader = [...ROUND_HEADER_LEAD, 'nginx µs/req none→capture', 'wrk µs/req none→capture', 'served', 'at sink', 'missing', 'agent µs/exchange', 'EventLost'];
+const roundHeader = [...ROUND_HEADER_LEAD, 'nginx µs/req none→capture', 'wrk µs/req none→capture', ...AGENT_ROUND_HEADER, 'EventLost'];
 
 function roundRows(rounds: readonly Round[]): string[][] {
   return rounds.map((r) => [
     ...roundLead(r),
     arrow(r.without.nginxCpuUsPerRequest, r.with.nginxCpuUsPerRequest),
     arrow(r.without.clientCpuUsPerRequest, r.with.clientCpuUsPerRequest),
-    int(r.with.served),
-    int(r.with.atSinkForUrl),
-    int(r.with.missing),
-    fix(r.with.agentCpuUsPerExchange),
+    ...agentRoundCells(r.with),
     String(r.with.stats.EventLost ?? 0),
   ]);
 }
@@ -275,9 +272,7 @@ function summaryRows(s: Results): string[][] {
     row('throughput ratio (capture / none)', s.ratio, (v) => `${fix(v, 3)}x`),
     row('req/s, none', s.requestsPerSecNone, int),
     row('req/s, capture', s.requestsPerSecCapture, int),
-    row('agent CPU µs / exchange', s.agentCpuUsPerExchange, (v) => fix(v)),
-    row('agent CPU, share of one core', s.agentCoreShare, pct),
-    row('agent RSS, MiB', s.agentRssMiB, (v) => fix(v, 0)),
+    ...agentSummaryRows(s),
   ];
 }
 

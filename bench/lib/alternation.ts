@@ -5,6 +5,7 @@
  */
 import { UsageError } from './args';
 import { sleep } from './procs';
+import type { AgentRun } from './agent-process';
 import type { BaselineRun } from './runs';
 import { ratioChartSvg } from './chart-svg';
 import type { Summary } from './stats';
@@ -82,6 +83,22 @@ export const ROUND_HEADER_LEAD = ['round', 'order', 'req/s without', 'req/s with
 
 export function roundLead(r: Round<{ readonly wrk: WrkResult }>): string[] {
   return [String(r.round), r.order === 'with-first' ? 'with first' : 'without first', int(r.without.wrk.requestsPerSec), int(r.with.wrk.requestsPerSec), fix(r.ratio, 3)];
+}
+
+/** The columns of a round's agent run that every agent benchmark shows, and their cells. */
+export const AGENT_ROUND_HEADER = ['served', 'at sink', 'missing', 'agent µs/exchange'];
+
+export function agentRoundCells(a: Pick<AgentRun, 'served' | 'atSinkForUrl' | 'missing' | 'agentCpuUsPerExchange'>): string[] {
+  return [int(a.served), int(a.atSinkForUrl), int(a.missing), fix(a.agentCpuUsPerExchange)];
+}
+
+/** The summary rows every agent benchmark ends with: CPU per exchange, share of a core, RSS. */
+export function agentSummaryRows(s: { readonly agentCpuUsPerExchange: Summary; readonly agentCoreShare: Summary; readonly agentRssMiB: Summary }): string[][] {
+  return [
+    summaryRow('agent CPU µs / exchange', s.agentCpuUsPerExchange, (v) => fix(v)),
+    summaryRow('agent CPU, share of one core', s.agentCoreShare, pct),
+    summaryRow('agent RSS, MiB', s.agentRssMiB, (v) => fix(v, 0)),
+  ];
 }
 
 /** The with/without ratio of every round as a chart bar (min, median, max), against `target`. */
