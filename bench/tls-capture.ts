@@ -20,7 +20,7 @@ import { packageRoot } from '../agent/capture/native';
 import { SocktapError } from '../agent/util/errors';
 import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, summedCounters, type AgentProcess, type AgentRun } from './lib/agent-process';
-import { AGENT_ROUND_HEADER, agentRoundCells, agentSummaryRows, benchmarkMain, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
+import { AGENT_ROUND_HEADER, agentRoundCells, agentSummaryRows, agentVerdicts, benchmarkMain, GATE_CPU_US, TARGET_CPU_US, TARGET_RATIO, fix, int, pct, ROUND_HEADER_LEAD, roundLead, roundsRatioChart, runRound, summaryRow, type Round as AlternatingRound } from './lib/alternation';
 import { processCpuUs, reapedChildrenCpuUs } from './lib/cpu';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { jsonBody, startNginx, type Nginx, type TlsProtocol } from './lib/nginx';
@@ -31,10 +31,6 @@ import { median, summarize, sum } from './lib/stats';
 import { selfSignedCertificate } from '../agent/util/self-signed-cert';
 import type { WrkResult } from './lib/wrk';
 
-/** DESIGN.md §4: the whole agent's throughput target, with TLS as without. */
-const TARGET_RATIO = 0.9;
-const TARGET_CPU_US = 5;
-const GATE_CPU_US = 10;
 const SECTION = 'tls-capture';
 const STATUS_PATH = '/nginx-status';
 /** The body size of full-pipeline.ts (nginx.ts's default), for comparable figures. */
@@ -286,18 +282,6 @@ function uprobeLine(s: Results): string {
   );
 }
 
-function verdicts(s: Results): string[] {
-  const r = s.ratio.median;
-  const cpu = s.agentCpuUsPerExchange.median;
-  return [
-    r >= TARGET_RATIO ? `throughput ratio ${fix(r, 3)}x meets the ${TARGET_RATIO}x target` : `throughput ratio ${fix(r, 3)}x misses the ${TARGET_RATIO}x target by ${fix((TARGET_RATIO - r) * 100, 1)} points`,
-    cpu <= TARGET_CPU_US
-      ? `agent CPU ${fix(cpu)} µs/exchange meets the ${TARGET_CPU_US} µs target`
-      : `agent CPU ${fix(cpu)} µs/exchange misses the ${TARGET_CPU_US} µs target${cpu <= GATE_CPU_US ? ` (within the ${GATE_CPU_US} µs gate)` : ` and the ${GATE_CPU_US} µs gate`}`,
-    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink`,
-  ];
-}
-
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results, image: string): string {
   const k = s.counters;
   const agent = `socktap run ${c.select === 'comm' ? '--comm nginx' : '--pid <worker>'} --uds <socket> --format none`;
@@ -317,7 +301,7 @@ sink went quiet, divided by the exchanges that reached the sink; wrk's CPU is th
 Loss accounting compares the exchanges at the sink with nginx's own request count (\`stub_status\`).
 Targets (DESIGN.md §4, as for plain HTTP): ratio >= ${TARGET_RATIO}x, agent CPU <= ${TARGET_CPU_US} µs per exchange (gate ${GATE_CPU_US} µs), no exchange lost.
 
-**Result:** ${verdicts(s).join('; ')}.
+**Result:** ${agentVerdicts(s).join('; ')}.
 
 ${image}
 
@@ -397,7 +381,7 @@ async function main(): Promise<void> {
     const s = summarizeRounds(rounds);
     console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
     console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
-    console.log(`\n${verdicts(s).join('\n')}\n${uprobeLine(s)}`);
+    console.log(`\n${agentVerdicts(s).join('\n')}\n${uprobeLine(s)}`);
     writeJson(c.out, {
       benchmark: SECTION,
       command: rerunCommand(c),

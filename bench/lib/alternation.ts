@@ -85,6 +85,24 @@ export function roundLead(r: Round<{ readonly wrk: WrkResult }>): string[] {
   return [String(r.round), r.order === 'with-first' ? 'with first' : 'without first', int(r.without.wrk.requestsPerSec), int(r.with.wrk.requestsPerSec), fix(r.ratio, 3)];
 }
 
+/** DESIGN.md §4's targets for socktap capturing, parsing and exporting every exchange. */
+export const TARGET_RATIO = 0.9;
+export const TARGET_CPU_US = 5;
+export const GATE_CPU_US = 10;
+
+/** The verdict lines of an agent benchmark against those targets: ratio, CPU, losses. */
+export function agentVerdicts(s: { readonly ratio: Summary; readonly agentCpuUsPerExchange: Summary; readonly missing: number; readonly served: number }): string[] {
+  const r = s.ratio.median;
+  const cpu = s.agentCpuUsPerExchange.median;
+  return [
+    r >= TARGET_RATIO ? `throughput ratio ${fix(r, 3)}x meets the ${TARGET_RATIO}x target` : `throughput ratio ${fix(r, 3)}x misses the ${TARGET_RATIO}x target by ${fix((TARGET_RATIO - r) * 100, 1)} points`,
+    cpu <= TARGET_CPU_US
+      ? `agent CPU ${fix(cpu)} µs/exchange meets the ${TARGET_CPU_US} µs target`
+      : `agent CPU ${fix(cpu)} µs/exchange misses the ${TARGET_CPU_US} µs target${cpu <= GATE_CPU_US ? ` (within the ${GATE_CPU_US} µs gate)` : ` and the ${GATE_CPU_US} µs gate`}`,
+    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink`,
+  ];
+}
+
 /** The columns of a round's agent run that every agent benchmark shows, and their cells. */
 export const AGENT_ROUND_HEADER = ['served', 'at sink', 'missing', 'agent µs/exchange'];
 
