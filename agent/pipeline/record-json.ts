@@ -12,6 +12,9 @@
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
 const HEX = '0123456789abcdef';
+/** 1 for the ASCII characters a JSON string holds as they are (printable, not `"` or `\\`). */
+const PLAIN = new Uint8Array(128);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
 
 /** The record's fixed parts, in the order `record` writes them. */
@@ -43,7 +46,6 @@ const K_INCOMPLETE = K(',"incomplete":');
 const K_CLOSE = K('}');
 const K_VERSION = K(',"version":');
 const K_HEADERS = K(',"headers":[');
-const K_PAIR_FIRST = K('[');
 const K_PAIR_NEXT = K(',[');
 const K_COMMA = K(',');
 const K_PAIR_END = K(']');
@@ -53,6 +55,18 @@ const K_BASE64 = K(',"body_encoding":"base64","body_size":');
 const K_TRUNCATED = K(',"body_truncated":true');
 const K_NOT_TRUNCATED = K(',"body_truncated":false');
 const K_DECODED_END = K(',"content_decoded":true}');
+
+/** Every fixed part at once, plus room for the numbers (at most 24 characters each) and newline. */
+const FIXED_BYTES = [
+  K_TS, K_DURATION, K_INGRESS, K_FALSE, K_PID, K_COMM, K_CONTAINER, K_POD, K_NAMESPACE, K_SERVICE,
+  K_NULL, K_NULL, K_NULL, K_NULL, K_CONNECTION, K_LOCAL, K_PORT, K_REMOTE, K_PORT, K_REQUEST, K_TARGET,
+  K_RESPONSE, K_REASON, K_INCOMPLETE, K_CLOSE,
+].reduce((n, k) => n + k.length, 0) + 2 * (K_VERSION.length + K_HEADERS.length + K_BODY.length + K_BASE64.length + K_NOT_TRUNCATED.length + K_DECODED_END.length) + 8 * 24 + 1;
+/** Per header pair: `,[` `,` `]` and four quotes. */
+const PAIR_BYTES = K_PAIR_NEXT.length + K_COMMA.length + K_PAIR_END.length + 4;
+/** Per string: its two quotes; per UTF-16 unit at most six bytes (a `\u` escape). */
+const STRING_BYTES = 2;
+const UNIT_BYTES = 6;
 
 export class JsonLineWriter {
   private buf: Buffer;
@@ -79,178 +93,16 @@ export class JsonLineWriter {
 
   /** Appends the record's JSON line and a newline. */
   line(rec: ExchangeRecord): void {
-    this.record(rec);
-    this.room(1);
-    this.buf[this.length++] = 0x0a;
+    this.room(maxLineBytes(rec));
+    const o = writeRecord(this.buf, this.length, rec);
+    this.buf[o] = 0x0a;
+    this.length = o + 1;
   }
 
   /** Appends `s` as UTF-8, unescaped (already formatted text, e.g. a `pretty` line). */
   text(s: string): void {
     this.room(Buffer.byteLength(s));
     this.length += this.buf.write(s, this.length);
-  }
-
-  record(rec: ExchangeRecord): void {
-    const p = rec.process;
-    const c = rec.connection;
-    this.lit(K_TS);
-    this.str(rec.ts);
-    this.lit(K_DURATION);
-    this.raw(String(rec.duration_ns));
-    this.lit(rec.direction === 'ingress' ? K_INGRESS : K_EGRESS);
-    this.lit(rec.tls ? K_TRUE : K_FALSE);
-    this.lit(K_PID);
-    this.raw(String(p.pid));
-    this.lit(K_COMM);
-    this.str(p.comm);
-    if (p.container_id === null && p.pod === null && p.namespace === null && p.service === null) {
-      this.lit(K_NO_LABELS);
-    } else {
-      this.lit(K_CONTAINER);
-      this.nullable(p.container_id);
-      this.lit(K_POD);
-      this.nullable(p.pod);
-      this.lit(K_NAMESPACE);
-      this.nullable(p.namespace);
-      this.lit(K_SERVICE);
-      this.nullable(p.service);
-    }
-    this.lit(K_CONNECTION);
-    this.str(c.id);
-    this.lit(K_LOCAL);
-    this.str(c.local.ip);
-    this.lit(K_PORT);
-    this.raw(String(c.local.port));
-    this.lit(K_REMOTE);
-    this.str(c.remote.ip);
-    this.lit(K_PORT);
-    this.raw(String(c.remote.port));
-    this.lit(K_REQUEST);
-    const q = rec.request;
-    this.str(q.method);
-    this.lit(K_TARGET);
-    this.str(q.target);
-    this.message(q);
-    const s = rec.response;
-    if (s === null) {
-      this.lit(K_NO_RESPONSE);
-    } else {
-      this.lit(K_RESPONSE);
-      this.raw(String(s.status));
-      this.lit(K_REASON);
-      this.str(s.reason);
-      this.message(s);
-    }
-    if (rec.incomplete !== undefined) {
-      this.lit(K_INCOMPLETE);
-      this.str(rec.incomplete);
-    }
-    this.lit(K_CLOSE);
-  }
-
-  private message(m: RequestRecord | ResponseRecord): void {
-    this.lit(K_VERSION);
-    this.str(m.version);
-    this.lit(K_HEADERS);
-    const h = m.headers;
-    for (let i = 0; i < h.length; i++) {
-      const pair = h[i]!;
-      this.lit(i === 0 ? K_PAIR_FIRST : K_PAIR_NEXT);
-      this.str(pair[0]);
-      this.lit(K_COMMA);
-      this.str(pair[1]);
-      this.lit(K_PAIR_END);
-    }
-    this.lit(K_BODY);
-    this.str(m.body);
-    this.lit(m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
-    this.raw(String(m.body_size));
-    this.lit(m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
-    this.lit(m.content_decoded ? K_DECODED_END : K_CLOSE);
-  }
-
-  private nullable(s: string | null): void {
-    if (s === null) this.lit(K_NULL);
-    else this.str(s);
-  }
-
-  /**
-   * One of the record's fixed parts. Bytes, not strings: reading a typed array in a loop costs
-   * about a third of what charCodeAt does, and these are a quarter of every line.
-   */
-  private lit(b: Uint8Array): void {
-    this.room(b.length);
-    const buf = this.buf;
-    let o = this.length;
-    for (let i = 0; i < b.length; i++) buf[o++] = b[i]!;
-    this.length = o;
-  }
-
-  /** ASCII text that needs no escaping (numbers). */
-  private raw(s: string): void {
-    this.room(s.length);
-    const buf = this.buf;
-    let o = this.length;
-    for (let i = 0; i < s.length; i++) buf[o++] = s.charCodeAt(i);
-    this.length = o;
-  }
-
-  /** A JSON string literal, escaped as JSON.stringify escapes, encoded as UTF-8. */
-  private str(s: string): void {
-    // Worst case: a six-byte \u escape per UTF-16 unit, and the two quotes.
-    this.room(s.length * 6 + 2);
-    const buf = this.buf;
-    let o = this.length;
-    buf[o++] = 0x22;
-    const n = s.length;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) {
-        buf[o++] = c;
-      } else if (c < 0x80) {
-        const short = SHORT_ESCAPES[c];
-        buf[o++] = 0x5c;
-        if (short !== undefined) {
-          buf[o++] = short;
-        } else {
-          o = this.unicodeEscape(o, c);
-        }
-      } else if (c < 0x800) {
-        buf[o++] = 0xc0 | (c >> 6);
-        buf[o++] = 0x80 | (c & 0x3f);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-          buf[o++] = 0xf0 | (cp >> 18);
-          buf[o++] = 0x80 | ((cp >> 12) & 0x3f);
-          buf[o++] = 0x80 | ((cp >> 6) & 0x3f);
-          buf[o++] = 0x80 | (cp & 0x3f);
-          i++;
-        } else {
-          // A lone surrogate: JSON.stringify writes it as an escape (well-formed JSON.stringify).
-          buf[o++] = 0x5c;
-          o = this.unicodeEscape(o, c);
-        }
-      } else {
-        buf[o++] = 0xe0 | (c >> 12);
-        buf[o++] = 0x80 | ((c >> 6) & 0x3f);
-        buf[o++] = 0x80 | (c & 0x3f);
-      }
-    }
-    buf[o++] = 0x22;
-    this.length = o;
-  }
-
-  /** `u` and four hex digits (the backslash is already written), lower case as JSON.stringify writes them. */
-  private unicodeEscape(o: number, c: number): number {
-    const buf = this.buf;
-    buf[o++] = 0x75;
-    buf[o++] = HEX.charCodeAt((c >> 12) & 15);
-    buf[o++] = HEX.charCodeAt((c >> 8) & 15);
-    buf[o++] = HEX.charCodeAt((c >> 4) & 15);
-    buf[o++] = HEX.charCodeAt(c & 15);
-    return o;
   }
 
   private room(n: number): void {
@@ -261,11 +113,226 @@ export class JsonLineWriter {
   }
 }
 
+/**
+ * An upper bound of the record's line, so the writers below check room once per line instead of
+ * once per piece (about a hundred pieces a line). Reads lengths only.
+ */
+function maxLineBytes(rec: ExchangeRecord): number {
+  const p = rec.process;
+  const c = rec.connection;
+  let units = rec.ts.length + p.comm.length + c.id.length + c.local.ip.length + c.remote.ip.length;
+  units += (p.container_id?.length ?? 0) + (p.pod?.length ?? 0) + (p.namespace?.length ?? 0) + (p.service?.length ?? 0);
+  units += rec.request.method.length + rec.request.target.length + (rec.incomplete?.length ?? 0);
+  let n = FIXED_BYTES + 14 * STRING_BYTES + messageBytes(rec.request);
+  if (rec.response !== null) {
+    units += rec.response.reason.length;
+    n += messageBytes(rec.response);
+  }
+  return n + units * UNIT_BYTES;
+}
+
+function messageBytes(m: RequestRecord | ResponseRecord): number {
+  const h = m.headers;
+  let units = m.version.length + m.body.length;
+  for (let i = 0; i < h.length; i++) units += h[i]![0].length + h[i]![1].length;
+  return 2 * STRING_BYTES + h.length * PAIR_BYTES + units * UNIT_BYTES;
+}
+
+// The writers below take the buffer and the offset to write at and return the offset after what
+// they wrote; the caller made room (maxLineBytes).
+
+function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord): number {
+  const p = rec.process;
+  const c = rec.connection;
+  o = lit(buf, o, K_TS);
+  o = str(buf, o, rec.ts);
+  o = lit(buf, o, K_DURATION);
+  o = num(buf, o, rec.duration_ns);
+  o = lit(buf, o, rec.direction === 'ingress' ? K_INGRESS : K_EGRESS);
+  o = lit(buf, o, rec.tls ? K_TRUE : K_FALSE);
+  o = lit(buf, o, K_PID);
+  o = num(buf, o, p.pid);
+  o = lit(buf, o, K_COMM);
+  o = str(buf, o, p.comm);
+  if (p.container_id === null && p.pod === null && p.namespace === null && p.service === null) {
+    o = lit(buf, o, K_NO_LABELS);
+  } else {
+    o = lit(buf, o, K_CONTAINER);
+    o = nullable(buf, o, p.container_id);
+    o = lit(buf, o, K_POD);
+    o = nullable(buf, o, p.pod);
+    o = lit(buf, o, K_NAMESPACE);
+    o = nullable(buf, o, p.namespace);
+    o = lit(buf, o, K_SERVICE);
+    o = nullable(buf, o, p.service);
+  }
+  o = lit(buf, o, K_CONNECTION);
+  o = str(buf, o, c.id);
+  o = lit(buf, o, K_LOCAL);
+  o = str(buf, o, c.local.ip);
+  o = lit(buf, o, K_PORT);
+  o = num(buf, o, c.local.port);
+  o = lit(buf, o, K_REMOTE);
+  o = str(buf, o, c.remote.ip);
+  o = lit(buf, o, K_PORT);
+  o = num(buf, o, c.remote.port);
+  o = lit(buf, o, K_REQUEST);
+  const q = rec.request;
+  o = str(buf, o, q.method);
+  o = lit(buf, o, K_TARGET);
+  o = str(buf, o, q.target);
+  o = message(buf, o, q);
+  const s = rec.response;
+  if (s === null) {
+    o = lit(buf, o, K_NO_RESPONSE);
+  } else {
+    o = lit(buf, o, K_RESPONSE);
+    o = num(buf, o, s.status);
+    o = lit(buf, o, K_REASON);
+    o = str(buf, o, s.reason);
+    o = message(buf, o, s);
+  }
+  if (rec.incomplete !== undefined) {
+    o = lit(buf, o, K_INCOMPLETE);
+    o = str(buf, o, rec.incomplete);
+  }
+  return lit(buf, o, K_CLOSE);
+}
+
+function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord): number {
+  o = lit(buf, o, K_VERSION);
+  o = str(buf, o, m.version);
+  o = lit(buf, o, K_HEADERS);
+  const h = m.headers;
+  for (let i = 0; i < h.length; i++) {
+    const pair = h[i]!;
+    if (i > 0) buf[o++] = 0x2c; // ,
+    buf[o++] = 0x5b; // [
+    o = str(buf, o, pair[0]);
+    buf[o++] = 0x2c;
+    o = str(buf, o, pair[1]);
+    buf[o++] = 0x5d; // ]
+  }
+  o = lit(buf, o, K_BODY);
+  o = str(buf, o, m.body);
+  o = lit(buf, o, m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
+  o = num(buf, o, m.body_size);
+  o = lit(buf, o, m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
+  return lit(buf, o, m.content_decoded ? K_DECODED_END : K_CLOSE);
+}
+
+function nullable(buf: Buffer, o: number, s: string | null): number {
+  return s === null ? lit(buf, o, K_NULL) : str(buf, o, s);
+}
+
+/**
+ * One of the record's fixed parts. Bytes, not strings: reading a typed array in a loop costs
+ * about a third of what charCodeAt does, and these are a quarter of every line.
+ */
+function lit(buf: Buffer, o: number, b: Uint8Array): number {
+  // A native copy costs a call; it pays only for the longer parts.
+  if (b.length > 24) {
+    buf.set(b, o);
+    return o + b.length;
+  }
+  for (let i = 0; i < b.length; i++) buf[o++] = b[i]!;
+  return o;
+}
+
+/**
+ * A number as JSON.stringify writes it. Whole numbers below 2^31 (every port, pid, status and
+ * size, most durations) digit by digit: no string is made for them.
+ */
+function num(buf: Buffer, o: number, n: number): number {
+  if (n >= 0 && n <= 0x7fffffff && (n | 0) === n) {
+    let digits = 1;
+    for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+    let e = o + digits;
+    for (let t = n; e > o; t = (t / 10) | 0) buf[--e] = 0x30 + (t % 10);
+    return o + digits;
+  }
+  return raw(buf, o, String(n));
+}
+
+/** ASCII text that needs no escaping (numbers). */
+function raw(buf: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[o++] = s.charCodeAt(i);
+  return o;
+}
+
+/** A JSON string literal, escaped as JSON.stringify escapes, encoded as UTF-8. */
+function str(buf: Buffer, o: number, s: string): number {
+  buf[o++] = 0x22;
+  const n = s.length;
+  let i = 0;
+  // The common case in a tight loop of its own: printable ASCII, copied as it is.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || PLAIN[c] === 0) break;
+    buf[o++] = c;
+  }
+  if (i < n) o = strRest(buf, o, s, i);
+  buf[o++] = 0x22;
+  return o;
+}
+
+/** The rest of `s` from `i`, where a character that needs escaping or encoding was met. */
+function strRest(buf: Buffer, o: number, s: string, i: number): number {
+  const n = s.length;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && PLAIN[c] === 1) {
+      buf[o++] = c;
+    } else if (c < 0x80) {
+      const short = SHORT_ESCAPES[c];
+      buf[o++] = 0x5c;
+      if (short !== undefined) {
+        buf[o++] = short;
+      } else {
+        o = unicodeEscape(buf, o, c);
+      }
+    } else if (c < 0x800) {
+      buf[o++] = 0xc0 | (c >> 6);
+      buf[o++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        buf[o++] = 0xf0 | (cp >> 18);
+        buf[o++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[o++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[o++] = 0x80 | (cp & 0x3f);
+        i++;
+      } else {
+        // A lone surrogate: JSON.stringify writes it as an escape (well-formed JSON.stringify).
+        buf[o++] = 0x5c;
+        o = unicodeEscape(buf, o, c);
+      }
+    } else {
+      buf[o++] = 0xe0 | (c >> 12);
+      buf[o++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[o++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return o;
+}
+
+/** `u` and four hex digits (the backslash is already written), lower case as JSON.stringify writes them. */
+function unicodeEscape(buf: Buffer, o: number, c: number): number {
+  buf[o++] = 0x75;
+  buf[o++] = HEX.charCodeAt((c >> 12) & 15);
+  buf[o++] = HEX.charCodeAt((c >> 8) & 15);
+  buf[o++] = HEX.charCodeAt((c >> 4) & 15);
+  buf[o++] = HEX.charCodeAt(c & 15);
+  return o;
+}
+
 const shared = new JsonLineWriter();
 
 /** The record's JSON line as a string (no newline). For the sinks' hot path, use JsonLineWriter. */
 export function toJsonLine(rec: ExchangeRecord): string {
   shared.reset();
-  shared.record(rec);
-  return shared.bytes().toString('utf8');
+  shared.line(rec);
+  const b = shared.bytes();
+  return b.toString('utf8', 0, b.length - 1);
 }

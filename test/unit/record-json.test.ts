@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { toJsonLine } from '../../agent/pipeline/record-json';
+import { JsonLineWriter, toJsonLine } from '../../agent/pipeline/record-json';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from '../../agent/pipeline/record';
 
 /** The reference: a fresh object in the contract's key order, serialized by JSON.stringify. */
@@ -98,5 +98,34 @@ test('labels: all null (outside Kubernetes, written as one fixed part), some nul
     const rec = JSON.parse(JSON.stringify(baseRecord)) as ExchangeRecord;
     rec.process = { ...rec.process, container_id, pod, namespace, service };
     assert.equal(toJsonLine(rec), reference(rec), JSON.stringify([container_id, pod, namespace, service]));
+  }
+});
+
+test('the room a line reserves is enough: a writer starting at one byte grows once per line, never cuts it', () => {
+  // Writes past a Buffer's end are silently dropped, so a bound that is too small shows as a
+  // line that differs from the reference. Six-byte escapes (controls, lone surrogates) are the
+  // worst case per character.
+  const worst = fc.string({ unit: fc.constantFrom('\u0001', '\udfff'), minLength: 20, maxLength: 40 });
+  const worstRecord = record.chain((r) =>
+    fc
+      .tuple(worst, worst, fc.array(fc.tuple(worst, worst), { minLength: 4, maxLength: 8 }))
+      .map(([a, b, headers]) => ({ ...r, ts: a, request: { ...r.request, target: b, body: a, headers } })),
+  );
+  fc.assert(
+    fc.property(fc.oneof(record, worstRecord), (r) => {
+      const w = new JsonLineWriter(1);
+      w.line(r);
+      assert.equal(w.bytes().toString('utf8'), `${reference(r)}\n`);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('numbers: digit by digit below 2^31, as JSON.stringify writes them beyond', () => {
+  for (const n of [0, 7, 9, 10, 99, 100, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, -0]) {
+    const rec = JSON.parse(JSON.stringify(baseRecord)) as ExchangeRecord;
+    rec.duration_ns = n;
+    rec.request.body_size = n;
+    assert.equal(toJsonLine(rec), reference(rec), String(n));
   }
 });
