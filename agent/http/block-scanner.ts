@@ -90,24 +90,22 @@ export class BlockScanner {
         i = p;
         continue;
       }
-      // A byte loop, not indexOf per line: lines are short and a native call costs more.
-      let lineLen = this.lineBytes;
-      let lastCr = this.lastCr;
+      // A byte loop, not indexOf per line: lines are short and a native call costs more. Only
+      // LF is looked for byte by byte; a line's length is the distance from where it started
+      // (before `i` when it began in an earlier chunk), and the byte before an LF is read back.
+      const start = i;
+      let lineStart = i - this.lineBytes;
       for (; i < limit; i++) {
-        const b = buf[i];
-        if (b !== LF) {
-          lineLen++;
-          lastCr = b === CR;
-          continue;
-        }
-        if (lineLen === 0 || (lineLen === 1 && lastCr)) return this.succeed(buf, from, i + 1);
-        lineLen = 0;
-        lastCr = false;
+        if (buf[i] !== LF) continue;
+        const len = i - lineStart;
+        if (len === 0 || (len === 1 && (i > start ? buf[i - 1] === CR : this.lastCr))) return this.succeed(buf, from, i + 1);
+        lineStart = i + 1;
         this.lines++;
         if (this.lines - headerLineBase > this.maxLines) return this.fail('too_many_headers', from, i + 1);
       }
-      this.lineBytes = lineLen;
-      this.lastCr = lastCr;
+      // Read only for a one-byte line's byte in an earlier chunk: the current line's last byte.
+      if (i > start && i > lineStart) this.lastCr = buf[i - 1] === CR;
+      this.lineBytes = i - lineStart;
     }
     if (i < buf.length) return this.fail('header_too_large', from, i);
     this.acc.append(buf, from, buf.length);

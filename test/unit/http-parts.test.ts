@@ -1,7 +1,7 @@
 /**
  * The HTTP parser's building blocks on their own: the start-line grammar (what is accepted and
  * where garbage is rejected), resync candidates, chunk-size lines, Content-Length values, the
- * sliding window that bounds resync memory, and content decoding.
+ * sliding window that bounds resync memory, content decoding, and where a header block ends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { findStartLine } from '../../agent/http/resync';
 import { ChunkedDecoder } from '../../agent/http/chunked';
 import { contentLength } from '../../agent/http/framing';
 import { ByteAccumulator } from '../../agent/http/byte-accumulator';
+import { BlockScanner } from '../../agent/http/block-scanner';
 import { contentCodings, decodeContent } from '../../agent/http/body-decoding';
 import { DEFAULT_HTTP_PARSER_LIMITS } from '../../agent/http/limits';
 import type { HttpHeaders } from '../../agent/http/types';
@@ -147,4 +148,44 @@ test('content codings: what is decoded, in which order, and what is left raw', (
   assert.deepEqual(decodeContent(chained, ['deflate', 'br'], 1000), { ok: true, data: Buffer.from('twice') });
   assert.deepEqual(decodeContent(Buffer.from('x'), ['br'], 1000), { ok: false, code: 'decode_failed' });
   assert.deepEqual(decodeContent(zlib.gzipSync(Buffer.alloc(5000)), ['gzip'], 4999), { ok: false, code: 'decode_too_large' });
+});
+
+/** Feeds `input` to a fresh scanner in the given chunks; the stream position where it stopped, and how. */
+function scanBlock(input: Buffer, cuts: number[], maxLines = 100): { at: number; status: string; block: string } {
+  const sc = new BlockScanner(1024, maxLines, null);
+  sc.begin();
+  let base = 0;
+  for (const [a, z] of [0, ...cuts, input.length].flatMap((c, k, all) => (k + 1 < all.length ? [[c, all[k + 1]!]] : []))) {
+    const chunk = input.subarray(a!, z!);
+    const p = sc.feed(chunk, 0);
+    if (sc.status !== 'more') return { at: base + p, status: sc.status, block: sc.block.toString('latin1') };
+    base += chunk.length;
+  }
+  return { at: base, status: sc.status, block: '' };
+}
+
+test('a header block ends at its empty line whatever the chunking (CR LF, bare LF, one-byte lines)', () => {
+  const cases: Array<[input: string, end: number, status: string, maxLines?: number]> = [
+    ['a: 1\r\n\r\nREST', 8, 'done'],
+    ['x\nb: 2\n\nREST', 8, 'done'],
+    ['\r\nREST', 2, 'done'],
+    ['\nREST', 1, 'done'],
+    ['y\r\n\nREST', 4, 'done'],
+    ['\rz\n\r\nREST', 5, 'done'],
+    ['z\r\r\n\r\nREST', 6, 'done'],
+    ['q\nr\ns\n\r\n', 8, 'done'],
+    ['a:1\nb:2\nc:3\n\n', 12, 'too_many_headers', 2],
+    ['a: 1\r\nb', 7, 'more'],
+  ];
+  for (const [text, end, status, maxLines] of cases) {
+    const input = b(text);
+    const whole = scanBlock(input, [], maxLines);
+    const expectedBlock = status === 'done' ? text.slice(0, end) : '';
+    assert.deepEqual(whole, { at: end, status, block: expectedBlock }, JSON.stringify(text));
+    for (let cut = 1; cut < input.length; cut++) {
+      assert.deepEqual(scanBlock(input, [cut], maxLines), whole, `${JSON.stringify(text)} cut at ${cut}`);
+    }
+    const everyByte = Array.from({ length: input.length - 1 }, (_, k) => k + 1);
+    assert.deepEqual(scanBlock(input, everyByte, maxLines), whole, `${JSON.stringify(text)} byte by byte`);
+  }
 });
