@@ -148,11 +148,18 @@ export class RecordBuilder {
     return out;
   }
 
+  /**
+   * The parsed fields themselves when none is redacted (the usual case: no copy of the array and
+   * its pairs per message), else a copy with the redacted values replaced. The parser is done
+   * with a message's fields once its exchange is built.
+   */
   private headers(h: HttpHeaders): Array<[string, string]> {
-    const out = new Array<[string, string]>(h.length);
-    for (let i = 0; i < h.length; i++) {
-      const [name, value] = h[i]!;
-      out[i] = [name, this.isRedacted(name) ? REDACTED : value];
+    let i = 0;
+    while (i < h.length && !this.isRedacted(h[i]![0])) i++;
+    if (i === h.length) return h;
+    const out = h.slice();
+    for (; i < h.length; i++) {
+      if (this.isRedacted(h[i]![0])) out[i] = [h[i]![0], REDACTED];
     }
     return out;
   }
