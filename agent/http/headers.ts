@@ -67,9 +67,21 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
   return null;
 }
 
-/** Whether `name` equals `lowerName` ignoring case (allocates only when the lengths match). */
+/**
+ * Whether `name` equals `lowerName` (lower-case ASCII) ignoring ASCII case. Compared in place:
+ * framing asks this for every field of every message, and a lower-cased copy of each name would
+ * be a string made per field per lookup.
+ */
 function nameIs(name: string, lowerName: string): boolean {
-  return name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName);
+  const n = name.length;
+  if (n !== lowerName.length) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    const l = lowerName.charCodeAt(i);
+    // Only A-Z may differ from their lower-case form (0x20 apart); anything else must be equal.
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
 }
 
 /** Values of every field named `lowerName`, in order. */

@@ -203,7 +203,9 @@ export class ExchangeAssembler {
       this.counts.orphanEvents++;
       return;
     }
-    c.lastNs = ev.tsNs;
+    // Read once: each read of a batch view's timestamp makes a BigInt.
+    const tsNs = ev.tsNs;
+    c.lastNs = tsNs;
     if (c.ignored) return;
     if (ev.tls && !c.tls) {
       c.tls = true;
@@ -211,7 +213,7 @@ export class ExchangeAssembler {
     }
     const stream = c.streams[ev.direction];
     if (ev.pos + ev.len <= stream.next) return; // already delivered (overlap of a retransmitted range)
-    insertTime(c.times[ev.direction], ev.pos, ev.tsNs);
+    insertTime(c.times[ev.direction], ev.pos, tsNs);
     // Slices ahead of the stream are held by OrderedStream past this call: they need a copy of the view.
     const payload = ev.pos > stream.next ? Buffer.from(ev.payload) : ev.payload;
     stream.push(ev.pos, ev.len, payload);

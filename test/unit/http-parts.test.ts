@@ -1,7 +1,8 @@
 /**
  * The HTTP parser's building blocks on their own: the start-line grammar (what is accepted and
  * where garbage is rejected), resync candidates, chunk-size lines, Content-Length values, the
- * sliding window that bounds resync memory, content decoding, and where a header block ends.
+ * sliding window that bounds resync memory, content decoding, where a header block ends, and
+ * field lookups by name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { StartLineMatcher, isStartLine } from '../../agent/http/start-line';
 import { findStartLine } from '../../agent/http/resync';
 import { ChunkedDecoder } from '../../agent/http/chunked';
 import { contentLength } from '../../agent/http/framing';
+import { fieldTokens, fieldValues, hasField } from '../../agent/http/headers';
 import { ByteAccumulator } from '../../agent/http/byte-accumulator';
 import { BlockScanner } from '../../agent/http/block-scanner';
 import { contentCodings, decodeContent } from '../../agent/http/body-decoding';
@@ -188,4 +190,22 @@ test('a header block ends at its empty line whatever the chunking (CR LF, bare L
     const everyByte = Array.from({ length: input.length - 1 }, (_, k) => k + 1);
     assert.deepEqual(scanBlock(input, everyByte, maxLines), whole, `${JSON.stringify(text)} byte by byte`);
   }
+});
+
+test('field lookups ignore ASCII case only, keep order and duplicates', () => {
+  const h: HttpHeaders = [
+    ['Content-LENGTH', '5'],
+    ['content_length', '6'],
+    ['CONTENT-LENGTH', '7'],
+    ['Content-Lengthy', '8'],
+    ['Transfer-Encoding', 'gzip, Chunked'],
+    ['transfer-encoding', ' IDENTITY '],
+  ];
+  assert.deepEqual(fieldValues(h, 'content-length'), ['5', '7']);
+  assert.equal(hasField(h, 'content-length'), true);
+  assert.equal(hasField(h, 'content-type'), false);
+  assert.equal(hasField([['Upgrade', 'h2c']], 'upgrade'), true);
+  // `[` and `{` are 0x20 apart too, but only letters fold.
+  assert.equal(hasField([['x[a]', '1']], 'x{a}'), false);
+  assert.deepEqual(fieldTokens(h, 'transfer-encoding'), ['gzip', 'chunked', 'identity']);
 });
