@@ -5,7 +5,7 @@
  */
 import { UsageError } from './args';
 import { sleep } from './procs';
-import type { AgentRun } from './agent-process';
+import type { AgentRun, summedCounters } from './agent-process';
 import type { BaselineRun } from './runs';
 import { ratioChartSvg } from './chart-svg';
 import type { Summary } from './stats';
@@ -91,7 +91,13 @@ export const TARGET_CPU_US = 5;
 export const GATE_CPU_US = 10;
 
 /** The verdict lines of an agent benchmark against those targets: ratio, CPU, losses. */
-export function agentVerdicts(s: { readonly ratio: Summary; readonly agentCpuUsPerExchange: Summary; readonly missing: number; readonly served: number }): string[] {
+export function agentVerdicts(s: {
+  readonly ratio: Summary;
+  readonly agentCpuUsPerExchange: Summary;
+  readonly missing: number;
+  readonly served: number;
+  readonly counters: ReturnType<typeof summedCounters>;
+}): string[] {
   const r = s.ratio.median;
   const cpu = s.agentCpuUsPerExchange.median;
   return [
@@ -99,8 +105,22 @@ export function agentVerdicts(s: { readonly ratio: Summary; readonly agentCpuUsP
     cpu <= TARGET_CPU_US
       ? `agent CPU ${fix(cpu)} µs/exchange meets the ${TARGET_CPU_US} µs target`
       : `agent CPU ${fix(cpu)} µs/exchange misses the ${TARGET_CPU_US} µs target${cpu <= GATE_CPU_US ? ` (within the ${GATE_CPU_US} µs gate)` : ` and the ${GATE_CPU_US} µs gate`}`,
-    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink`,
+    s.missing === 0 ? `every one of the ${int(s.served)} exchanges nginx served arrived at the sink` : `${int(s.missing)} of ${int(s.served)} exchanges did not arrive at the sink; ${countedLosses(s.missing, s.counters)}`,
   ];
+}
+
+/**
+ * What the agent counted of exchanges that did not arrive: drops at the sink queue and at parsing
+ * are per exchange; ring-buffer losses are per event, so with any of them the rest cannot be
+ * matched one to one.
+ */
+export function countedLosses(missing: number, c: ReturnType<typeof summedCounters>): string {
+  const q = c.TotalEventsDroppedAtEventQueueLimit;
+  const p = c.TotalEventsDroppedAtParsing;
+  const counted = `the agent counted ${int(q)} dropped at the sink queue (TotalEventsDroppedAtEventQueueLimit), ${int(p)} at parsing, ${int(c.EventLost)} events lost in the ring (EventLost)`;
+  if (c.EventLost > 0) return counted;
+  const unexplained = Math.max(0, missing - q - p);
+  return `${counted}: ${unexplained === 0 ? 'every one accounted for' : `${int(unexplained)} not accounted for`}`;
 }
 
 /** The columns of a round's agent run that every agent benchmark shows, and their cells. */

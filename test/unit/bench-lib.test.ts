@@ -6,6 +6,7 @@ import { jsonBody } from '../../bench/lib/nginx';
 import { markdownTable, replaceSection, textTable } from '../../bench/lib/report';
 import { max, mean, median, min, summarize, sum } from '../../bench/lib/stats';
 import { parseCount, parseSize, parseTimeUs, parseWrkOutput } from '../../bench/lib/wrk';
+import { countedLosses } from '../../bench/lib/alternation';
 
 // Real wrk 4.1.0 reports (Debian), as printed on the project's machines.
 const WRK_LATENCY = `Running 3s test @ http://127.0.0.1:18089/body.json
@@ -182,4 +183,12 @@ describe('fixtures and machine facts', () => {
     assert.equal(cpuModel('processor\t: 0\nHardware\t: BCM2835\n'), 'BCM2835');
     assert.equal(cpuModel(''), 'unknown');
   });
+});
+
+test('counted losses: exchanges missing at the sink against the agent counters', () => {
+  const c = { TotalRequestsParsed: 10, TotalRequestsSent: 7, EventLost: 0, ReqParsingErrors: 0, ResParsingErrors: 0, TotalEventsDroppedAtEventQueueLimit: 3, TotalEventsDroppedAtParsing: 0 };
+  assert.match(countedLosses(3, c), /3 dropped at the sink queue .*: every one accounted for$/);
+  assert.match(countedLosses(5, c), /: 2 not accounted for$/);
+  // Ring losses are events, not exchanges: nothing to match one to one.
+  assert.doesNotMatch(countedLosses(5, { ...c, EventLost: 4 }), /accounted/);
 });
