@@ -31,7 +31,7 @@ import { packageRoot } from '../agent/capture/native';
 import { intFlag, parseFlags, UsageError } from './lib/args';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process';
 import { benchmarkMain, fix, int, pct } from './lib/alternation';
-import { busyFraction, processCpuUs, systemCpu } from './lib/cpu';
+import { processCpuUs, startCpuWindow, type CpuWindow } from './lib/cpu';
 import { startLineServer } from './lib/line-server';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
@@ -813,9 +813,7 @@ async function runChurn(c: ScaleConfig, nginx: Nginx, worker: number): Promise<C
     const accepted0 = acceptedConnections(await scrapeMetrics(metricsAddr));
     const rssByConnections: [number, number][] = [[0, idleRssMiB]];
     let nextShown = Date.now() + 1000;
-    const cpu0 = processCpuUs(agent.proc.pid);
-    const wall0 = performance.now();
-    const sys0 = systemCpu();
+    const cpu = startCpuWindow(agent.proc.pid);
     const run = await runCounted({
       port: nginx.port,
       path: `/${nginx.fileName}`,
@@ -831,10 +829,9 @@ async function runChurn(c: ScaleConfig, nginx: Nginx, worker: number): Promise<C
       },
     });
     const durationS = run.activeS;
-    const sys1 = systemCpu();
+    cpu.loadDone();
     await waitForSink(reader, (await servedNow(nginx.port)) - before);
-    const cpu1 = processCpuUs(agent.proc.pid);
-    const wallUs = (performance.now() - wall0) * 1e3;
+    const window = cpu.processDone();
     const endRssMiB = kibToMiB(statusKiB(agent.proc.pid, 'VmRSS'));
     const peakRssMiB = kibToMiB(statusKiB(agent.proc.pid, 'VmHWM'));
     rssByConnections.push([run.servedByLastPoll, endRssMiB]);
@@ -861,9 +858,7 @@ async function runChurn(c: ScaleConfig, nginx: Nginx, worker: number): Promise<C
       accepted,
       trackedAfter,
       connsMapAfter,
-      agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, reader.total()),
-      agentCoreShare: (cpu1 - cpu0) / wallUs,
-      machineBusy: busyFraction(sys0, sys1),
+      ...agentShares(window, reader.total()),
       loss: lossAccount(served, reader.total(), stats),
       stats,
     };
@@ -905,6 +900,11 @@ export interface BodyResult {
   readonly stats: Record<string, number>;
 }
 
+/** The agent's CPU per exchange that reached the sink, its share of a core, and the machine's busy share. */
+function agentShares(w: CpuWindow, exchanges: number): { agentCpuUsPerExchange: number; agentCoreShare: number; machineBusy: number } {
+  return { agentCpuUsPerExchange: w.processCpuUs / Math.max(1, exchanges), agentCoreShare: w.processCpuUs / w.wallUs, machineBusy: w.machineBusy };
+}
+
 async function runBody(c: ScaleConfig, nginx: Nginx, worker: number, bodyBytes: number): Promise<BodyResult> {
   const target = `/bodies/${sizeName(bodyBytes)}.json`;
   const socket = path.join(os.tmpdir(), `socktap-bench-scale-body-${process.pid}.sock`);
@@ -913,15 +913,12 @@ async function runBody(c: ScaleConfig, nginx: Nginx, worker: number, bodyBytes: 
   const before = await servedNow(nginx.port);
   const agent = await startAgent(worker, socket, metricsAddr);
   try {
-    const cpu0 = processCpuUs(agent.proc.pid);
-    const wall0 = performance.now();
-    const sys0 = systemCpu();
+    const cpu = startCpuWindow(agent.proc.pid);
     const run = await runCounted({ port: nginx.port, path: target, count: c.requests, connections: c.bodyConnections, close: false, before });
     const durationS = run.activeS;
-    const sys1 = systemCpu();
+    cpu.loadDone();
     await waitForSink(reader, (await servedNow(nginx.port)) - before);
-    const cpu1 = processCpuUs(agent.proc.pid);
-    const wallUs = (performance.now() - wall0) * 1e3;
+    const window = cpu.processDone();
     const rssMiB = kibToMiB(statusKiB(agent.proc.pid, 'VmRSS'));
     const peakRssMiB = kibToMiB(statusKiB(agent.proc.pid, 'VmHWM'));
     const stats = await agent.stop();
@@ -940,9 +937,7 @@ async function runBody(c: ScaleConfig, nginx: Nginx, worker: number, bodyBytes: 
       expectTruncated: bodyBytes > MAX_BODY_BYTES,
       rssMiB,
       peakRssMiB,
-      agentCpuUsPerExchange: (cpu1 - cpu0) / Math.max(1, reader.total()),
-      agentCoreShare: (cpu1 - cpu0) / wallUs,
-      machineBusy: busyFraction(sys0, sys1),
+      ...agentShares(window, reader.total()),
       loss: lossAccount(served, reader.total(), stats),
       stats,
     };

@@ -111,3 +111,35 @@ export function threadSplit(pid = process.pid): ThreadSplit {
   }
   return { mainUs, otherUs };
 }
+
+/** A process's CPU and the machine's over one scenario, taken at the moments the harness chooses. */
+export interface CpuWindow {
+  /** The process's user + system µs from the start to `processDone`. */
+  readonly processCpuUs: number;
+  /** Wall-clock µs over the same span. */
+  readonly wallUs: number;
+  /** The machine's busy fraction from the start to `loadDone` (or to `processDone` if not called). */
+  readonly machineBusy: number;
+}
+
+/**
+ * Starts measuring `pid` and the machine. The machine is read when the load ends (`loadDone`), the
+ * process when it has finished its work (`processDone`: e.g. once its sink went quiet), so each
+ * share covers the span it belongs to.
+ */
+export function startCpuWindow(pid: number): { loadDone(): void; processDone(): CpuWindow } {
+  const cpu0 = processCpuUs(pid);
+  const wall0 = performance.now();
+  const sys0 = systemCpu();
+  let sys1: SystemCpu | undefined;
+  return {
+    loadDone: () => {
+      sys1 = systemCpu();
+    },
+    processDone: () => ({
+      processCpuUs: processCpuUs(pid) - cpu0,
+      wallUs: (performance.now() - wall0) * 1e3,
+      machineBusy: busyFraction(sys0, sys1 ?? systemCpu()),
+    }),
+  };
+}
