@@ -30,6 +30,11 @@ function hexValue(b: number): number {
 
 export type ChunkedStatus = 'more' | 'done' | HttpParseErrorCode;
 
+/** Where chunk data goes (the message's BodyCollector): an object, not a callback, so no closure per parser. */
+export interface ChunkDataSink {
+  add(buf: Buffer, start: number, end: number): void;
+}
+
 export class ChunkedDecoder {
   status: ChunkedStatus = 'more';
   /** Trailer fields, when the trailer section had any. */
@@ -51,16 +56,16 @@ export class ChunkedDecoder {
   }
 
   /**
-   * Decodes from `from`, handing chunk data to `onData` as views of `buf`. Returns the index
+   * Decodes from `from`, handing chunk data to `out.add` as ranges of `buf`. Returns the index
    * after the last byte consumed: after the body ('done'), at an error (an error code), or
    * `buf.length` ('more').
    */
-  feed(buf: Buffer, from: number, onData: (buf: Buffer, start: number, end: number) => void): number {
+  feed(buf: Buffer, from: number, out: ChunkDataSink): number {
     let i = from;
     while (i < buf.length) {
       if (this.state === DATA) {
         const n = Math.min(this.remaining, buf.length - i);
-        onData(buf, i, i + n);
+        out.add(buf, i, i + n);
         this.remaining -= n;
         i += n;
         if (this.remaining === 0) this.state = DATA_CR;

@@ -8,78 +8,35 @@
  * connection's state is the most it can cost the agent.
  */
 import type { HttpParseErrorCode } from './error-codes';
-import { ExchangePairer } from './exchange-pairer';
+import { ExchangePairer, type PairerOutput } from './exchange-pairer';
+import type { Framing } from './framing';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head';
 import { resolveHttpParserOptions, type HttpParserLimits, type HttpParserOptions } from './limits';
-import { MessageParser } from './message-parser';
-import type { HttpConnectionStats, HttpDirection, HttpExchangeSink } from './types';
+import { MessageParser, type MessageEvents, type ParsedMessage } from './message-parser';
+import type { HttpConnectionStats, HttpDirection, HttpExchange, HttpExchangeSink } from './types';
 
 export class HttpConnectionParser {
   readonly limits: HttpParserLimits;
-  private readonly requests: MessageParser<RequestHead>;
-  private readonly responses: MessageParser<ResponseHead>;
-  private readonly pairer: ExchangePairer;
-  private readonly counts = {
-    exchanges: 0,
-    upgrades: 0,
-    errors: { request: 0, response: 0 },
-    resyncs: { request: 0, response: 0 },
-  };
-  /** The request parser is inside a call: a release of its held input must wait until it returns. */
-  private requestsBusy = false;
-  private resumeRequests = false;
+  private readonly core: ConnectionCore;
   private ended = false;
 
   /** Throws SocktapError (SOCKTAP_INVALID_ARGUMENT) for bad options; nothing after that throws. */
-  constructor(
-    options: HttpParserOptions | undefined,
-    private readonly sink: HttpExchangeSink,
-  ) {
+  constructor(options: HttpParserOptions | undefined, sink: HttpExchangeSink) {
     this.limits = resolveHttpParserOptions(options);
-    this.pairer = new ExchangePairer(this.limits, {
-      exchange: (ex) => {
-        this.counts.exchanges++;
-        this.sink.onExchange(ex);
-      },
-      error: (direction, code) => this.error(direction, code),
-      switched: () => {
-        this.counts.upgrades++;
-        this.requests.stop();
-        this.responses.stop();
-      },
-      // Replay the held request bytes at once, before the response stream goes on: the
-      // responses that follow answer the requests in those bytes.
-      declined: () => {
-        this.resumeRequests = true;
-        if (!this.requestsBusy) this.replayReleasedRequests();
-      },
-    });
-    this.requests = new MessageParser<RequestHead>('request', this.limits, parseRequestHead, {
-      onHead: (head, startNs) => this.pairer.requestHead(head, startNs),
-      onMessage: (m) => {
-        if (this.pairer.requestDone(m)) this.requests.pause();
-      },
-      onError: (code) => this.error('request', code),
-      onResync: () => this.resync('request'),
-    });
-    this.responses = new MessageParser<ResponseHead>('response', this.limits, parseResponseHead, {
-      onHead: (head, startNs, afterLoss) => this.pairer.responseHead(head, startNs, afterLoss),
-      onMessage: (m) => this.pairer.responseDone(m),
-      onError: (code) => this.error('response', code),
-      onResync: () => this.resync('response'),
-    });
+    this.core = new ConnectionCore(this.limits, sink);
   }
 
   /** Client->server bytes. `tsNs`: when they were captured; `buf` is not used after the call. */
   pushRequestBytes(buf: Buffer, tsNs: bigint): void {
     if (this.ended) return;
+    const core = this.core;
     try {
-      this.requestsBusy = true;
-      this.requests.push(buf, tsNs);
-      this.requestsBusy = false;
-      this.replayReleasedRequests();
+      core.requestsBusy = true;
+      core.requests.push(buf, tsNs);
+      core.requestsBusy = false;
+      core.replayReleasedRequests();
     } catch {
-      this.fault('request');
+      core.fault('request');
     }
   }
 
@@ -87,26 +44,27 @@ export class HttpConnectionParser {
   pushResponseBytes(buf: Buffer, tsNs: bigint): void {
     if (this.ended) return;
     try {
-      this.responses.push(buf, tsNs);
+      this.core.responses.push(buf, tsNs);
     } catch {
-      this.fault('response');
+      this.core.fault('response');
     }
   }
 
   /** `lengthBytes` bytes of `direction` were lost or not captured at this point of the stream. */
   gap(direction: HttpDirection, lengthBytes: number): void {
     if (this.ended || !(lengthBytes > 0)) return;
+    const core = this.core;
     try {
       if (direction === 'response') {
-        this.responses.gap(lengthBytes);
+        core.responses.gap(lengthBytes);
       } else {
-        this.requestsBusy = true;
-        this.requests.gap(lengthBytes);
-        this.requestsBusy = false;
-        this.replayReleasedRequests();
+        core.requestsBusy = true;
+        core.requests.gap(lengthBytes);
+        core.requestsBusy = false;
+        core.replayReleasedRequests();
       }
     } catch {
-      this.fault(direction);
+      core.fault(direction);
     }
   }
 
@@ -122,34 +80,96 @@ export class HttpConnectionParser {
 
   /** Bytes this connection holds (partial heads and lines, kept bodies, held input). */
   get bufferedBytes(): number {
-    return this.requests.bufferedBytes + this.responses.bufferedBytes + this.pairer.bufferedBytes;
+    const core = this.core;
+    return core.requests.bufferedBytes + core.responses.bufferedBytes + core.pairer.bufferedBytes;
   }
 
   get stats(): HttpConnectionStats {
-    const c = this.counts;
+    const c = this.core;
     return {
       exchanges: c.exchanges,
       upgrades: c.upgrades,
-      errors: { ...c.errors },
-      resyncs: { ...c.resyncs },
-      skippedBytes: { request: this.requests.skippedBytes, response: this.responses.skippedBytes },
+      errors: { request: c.requestErrors, response: c.responseErrors },
+      resyncs: { request: c.requestResyncs, response: c.responseResyncs },
+      skippedBytes: { request: c.requests.skippedBytes, response: c.responses.skippedBytes },
     };
   }
 
   private end(reason: 'closed' | 'timeout', tsNs: bigint): void {
     if (this.ended) return;
     this.ended = true;
+    const core = this.core;
     try {
-      this.requests.end(reason);
-      this.responses.end(reason);
-      this.pairer.finish(reason, tsNs);
+      core.requests.end(reason);
+      core.responses.end(reason);
+      core.pairer.finish(reason, tsNs);
     } catch {
-      this.fault('request');
+      core.fault('request');
     }
+  }
+}
+
+/**
+ * The parts of one connection's parser and its counters. The parts call back into it as
+ * objects (it is the pairer's output; RequestEvents / ResponseEvents are the two directions'
+ * events), not through closures: a closure per callback per connection came to ~1 KB per
+ * idle connection. Not exported, so these callbacks are not part of HttpConnectionParser's API.
+ */
+class ConnectionCore implements PairerOutput {
+  readonly requests: MessageParser<RequestHead>;
+  readonly responses: MessageParser<ResponseHead>;
+  readonly pairer: ExchangePairer;
+  exchanges = 0;
+  upgrades = 0;
+  requestErrors = 0;
+  responseErrors = 0;
+  requestResyncs = 0;
+  responseResyncs = 0;
+  /** The request parser is inside a call: a release of its held input must wait until it returns. */
+  requestsBusy = false;
+  resumeRequests = false;
+
+  constructor(
+    limits: HttpParserLimits,
+    private readonly sink: HttpExchangeSink,
+  ) {
+    this.pairer = new ExchangePairer(limits, this);
+    this.requests = new MessageParser<RequestHead>('request', limits, parseRequestHead, new RequestEvents(this));
+    this.responses = new MessageParser<ResponseHead>('response', limits, parseResponseHead, new ResponseEvents(this));
+  }
+
+  exchange(ex: HttpExchange): void {
+    this.exchanges++;
+    this.sink.onExchange(ex);
+  }
+
+  error(direction: HttpDirection, code: HttpParseErrorCode): void {
+    if (direction === 'request') this.requestErrors++;
+    else this.responseErrors++;
+    this.sink.onError(direction, code);
+  }
+
+  switched(): void {
+    this.upgrades++;
+    this.requests.stop();
+    this.responses.stop();
+  }
+
+  // Replay the held request bytes at once, before the response stream goes on: the
+  // responses that follow answer the requests in those bytes.
+  declined(): void {
+    this.resumeRequests = true;
+    if (!this.requestsBusy) this.replayReleasedRequests();
+  }
+
+  resync(direction: HttpDirection): void {
+    if (direction === 'request') this.requestResyncs++;
+    else this.responseResyncs++;
+    this.sink.onResync?.(direction);
   }
 
   /** Parses request bytes a response released (declined Upgrade/CONNECT) while the request parser was busy. */
-  private replayReleasedRequests(): void {
+  replayReleasedRequests(): void {
     while (this.resumeRequests) {
       this.resumeRequests = false;
       this.requestsBusy = true;
@@ -158,10 +178,11 @@ export class HttpConnectionParser {
     }
   }
 
-  private fault(direction: HttpDirection): void {
+  fault(direction: HttpDirection): void {
     this.resumeRequests = false;
     this.requestsBusy = false;
-    this.counts.errors[direction]++;
+    if (direction === 'request') this.requestErrors++;
+    else this.responseErrors++;
     try {
       this.sink.onError(direction, 'internal_error');
       this.pairer.forget(direction);
@@ -171,14 +192,44 @@ export class HttpConnectionParser {
       // starts from a resync whatever state was left.
     }
   }
+}
 
-  private error(direction: HttpDirection, code: HttpParseErrorCode): void {
-    this.counts.errors[direction]++;
-    this.sink.onError(direction, code);
+class RequestEvents implements MessageEvents<RequestHead> {
+  constructor(private readonly core: ConnectionCore) {}
+
+  onHead(head: RequestHead, startNs: bigint): Framing | HttpParseErrorCode {
+    return this.core.pairer.requestHead(head, startNs);
   }
 
-  private resync(direction: HttpDirection): void {
-    this.counts.resyncs[direction]++;
-    this.sink.onResync?.(direction);
+  onMessage(m: ParsedMessage<RequestHead>): void {
+    if (this.core.pairer.requestDone(m)) this.core.requests.pause();
+  }
+
+  onError(code: HttpParseErrorCode): void {
+    this.core.error('request', code);
+  }
+
+  onResync(): void {
+    this.core.resync('request');
+  }
+}
+
+class ResponseEvents implements MessageEvents<ResponseHead> {
+  constructor(private readonly core: ConnectionCore) {}
+
+  onHead(head: ResponseHead, startNs: bigint, afterLoss: boolean): Framing | HttpParseErrorCode {
+    return this.core.pairer.responseHead(head, startNs, afterLoss);
+  }
+
+  onMessage(m: ParsedMessage<ResponseHead>): void {
+    this.core.pairer.responseDone(m);
+  }
+
+  onError(code: HttpParseErrorCode): void {
+    this.core.error('response', code);
+  }
+
+  onResync(): void {
+    this.core.resync('response');
   }
 }

@@ -51,8 +51,12 @@ function checkInt(name: string, v: number | undefined, lo: number, hi: number): 
   }
 }
 
+/** Limits this module made: passed through as they are, so an owner of many parsers resolves once and they share one object. */
+const RESOLVED = new WeakSet<object>([DEFAULT_HTTP_PARSER_LIMITS]);
+
 /** Validates options at the boundary (one message form) and applies the defaults. */
 export function resolveHttpParserOptions(o: HttpParserOptions = {}): HttpParserLimits {
+  if (RESOLVED.has(o)) return o as HttpParserLimits;
   checkInt('maxHeaderBytes', o.maxHeaderBytes, 64, 16 << 20);
   checkInt('maxHeaders', o.maxHeaders, 1, 65536);
   checkInt('maxBodyBytes', o.maxBodyBytes, 0, 1 << 30);
@@ -62,7 +66,7 @@ export function resolveHttpParserOptions(o: HttpParserOptions = {}): HttpParserL
     throw new SocktapError('SOCKTAP_INVALID_ARGUMENT', `decode must be a boolean, got ${String(o.decode)}`);
   }
   const d = DEFAULT_HTTP_PARSER_LIMITS;
-  return Object.freeze({
+  const limits: HttpParserLimits = Object.freeze({
     maxHeaderBytes: o.maxHeaderBytes ?? d.maxHeaderBytes,
     maxHeaders: o.maxHeaders ?? d.maxHeaders,
     maxBodyBytes: o.maxBodyBytes ?? d.maxBodyBytes,
@@ -70,4 +74,6 @@ export function resolveHttpParserOptions(o: HttpParserOptions = {}): HttpParserL
     maxPendingRequests: o.maxPendingRequests ?? d.maxPendingRequests,
     decode: o.decode ?? d.decode,
   });
+  RESOLVED.add(limits);
+  return limits;
 }

@@ -87,9 +87,6 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
   private heldBytes = 0;
   /** Held input was dropped (over the bound, or bytes were lost): resume must resync. */
   private heldDropped = false;
-  private readonly onData = (buf: Buffer, start: number, end: number): void => {
-    (this.cur as Current<H>).body.add(buf, start, end);
-  };
 
   constructor(
     private readonly direction: HttpDirection,
@@ -382,7 +379,7 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
   private chunkedBytes(buf: Buffer, i: number, ts: bigint): number {
     const c = this.cur as Current<H>;
     const decoder = c.chunked as ChunkedDecoder;
-    const p = decoder.feed(buf, i, this.onData);
+    const p = decoder.feed(buf, i, c.body);
     if (p > i) c.endNs = ts;
     const status = decoder.status;
     if (status === 'done') {

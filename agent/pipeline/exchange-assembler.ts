@@ -12,7 +12,7 @@ import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent } from '../
 import type { Direction } from '../capture/layout';
 import { OrderedStream, type StreamPiece } from '../capture/ordered-stream';
 import { DEFAULT_REDACT_HEADERS } from '../config/schema';
-import { HttpConnectionParser, type HttpDirection } from '../http';
+import { HttpConnectionParser, resolveHttpParserOptions, type HttpDirection, type HttpExchange, type HttpExchangeSink, type HttpParserLimits } from '../http';
 import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type ProcessLabels, type RecordDirection } from './record';
 import { classifyStart, type StreamStart } from './role-inference';
 
@@ -72,32 +72,80 @@ const EMPTY = Buffer.alloc(0);
 const MAX_UNDECIDED_BYTES = 64 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
+interface HeldTime {
+  readonly pos: number;
+  readonly end: number;
+  readonly tsNs: bigint;
+}
+
 interface Pending {
   dir: Direction;
   piece: StreamPiece;
   tsNs: bigint;
 }
 
-interface Conn {
-  readonly open: ConnOpenEvent;
-  lastNs: bigint;
-  readonly streams: Record<Direction, OrderedStream>;
-  /** (stream position, timestamp) of slices not yet delivered, by position: the ts of each delivered piece. */
-  readonly times: Record<Direction, Array<{ pos: number; tsNs: bigint }>>;
-  /** Set once known which direction carries requests; null while the role is being inferred. */
-  requestSide: Direction | null;
-  parser: HttpConnectionParser | null;
-  /** Excluded by mode, or undecidable: events are ignored until the close. */
-  ignored: boolean;
-  /** Its data is TLS plaintext from the SSL probes (every record of the connection says so). */
-  tls: boolean;
-  /** What records of this connection carry; set when the request side is decided. */
-  info: ConnectionInfo | null;
-  // Role inference (role 'unknown'): pieces in arrival order and each direction's first bytes.
+/** Role inference of a connection of role 'unknown': pieces in arrival order and each direction's first bytes. */
+interface Inference {
   pending: Pending[];
   pendingBytes: number;
   readonly heads: Record<Direction, Buffer>;
   readonly starts: Record<Direction, StreamStart>;
+}
+
+/** What every connection's parser reports to: one per assembler, shared by its connections. */
+interface AssemblerOutput {
+  exchange(ex: HttpExchange, info: ConnectionInfo): void;
+  parseError(side: HttpDirection): void;
+  resync(): void;
+}
+
+/**
+ * One tracked connection. It is its parser's sink itself (methods, not closures): 10,000 idle
+ * keep-alive connections are the memory target, and per-connection closures were ~1 KB each.
+ */
+class Conn implements HttpExchangeSink {
+  lastNs: bigint;
+  readonly streams: Record<Direction, OrderedStream>;
+  /**
+   * Timestamps of the slices held out of order, by position. A slice delivered in order takes
+   * the event's own timestamp (`lastNs`), so in-order traffic leaves these empty.
+   */
+  readonly times: Record<Direction, HeldTime[]> = { ingress: [], egress: [] };
+  /** Set once known which direction carries requests; null while the role is being inferred. */
+  requestSide: Direction | null = null;
+  parser: HttpConnectionParser | null = null;
+  /** Excluded by mode, or undecidable: events are ignored until the close. */
+  ignored = false;
+  /** Its data is TLS plaintext from the SSL probes (every record of the connection says so). */
+  tls = false;
+  /** What records of this connection carry; set when the request side is decided. */
+  info: ConnectionInfo | null = null;
+  /** Only while the role is being inferred (role 'unknown'); null otherwise. */
+  infer: Inference | null = null;
+
+  constructor(
+    readonly open: ConnOpenEvent,
+    private readonly out: AssemblerOutput,
+    deliver: (c: Conn, dir: Direction, p: StreamPiece) => void,
+  ) {
+    this.lastNs = open.tsNs;
+    this.streams = {
+      ingress: new OrderedStream((p) => deliver(this, 'ingress', p)),
+      egress: new OrderedStream((p) => deliver(this, 'egress', p)),
+    };
+  }
+
+  onExchange(ex: HttpExchange): void {
+    this.out.exchange(ex, this.info as ConnectionInfo);
+  }
+
+  onError(side: HttpDirection): void {
+    this.out.parseError(side);
+  }
+
+  onResync(): void {
+    this.out.resync();
+  }
 }
 
 export class ExchangeAssembler {
@@ -109,6 +157,17 @@ export class ExchangeAssembler {
   private readonly decodeContent: boolean;
   private readonly ports: ReadonlySet<number> | null;
   private readonly processPolicy: ExchangeAssemblerOptions['processPolicy'];
+  /** Resolved once: every connection's parser shares it. */
+  private readonly parserLimits: HttpParserLimits;
+  private readonly output: AssemblerOutput = {
+    exchange: (ex, info) => this.emit(this.builder.build(ex, info)),
+    parseError: (side) => {
+      if (side === 'request') this.counts.requestParseErrors++;
+      else this.counts.responseParseErrors++;
+    },
+    resync: () => this.counts.resyncs++,
+  };
+  private readonly deliver = (c: Conn, dir: Direction, p: StreamPiece): void => this.piece(c, dir, p);
   private readonly counts: ExchangeAssemblerStats = {
     exchanges: 0,
     requestParseErrors: 0,
@@ -134,6 +193,7 @@ export class ExchangeAssembler {
     this.decodeContent = opts.decodeContent ?? false;
     this.ports = opts.ports && opts.ports.length > 0 ? new Set(opts.ports) : null;
     this.processPolicy = opts.processPolicy;
+    this.parserLimits = resolveHttpParserOptions({ maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent });
   }
 
   get stats(): ExchangeAssemblerStats {
@@ -173,28 +233,12 @@ export class ExchangeAssembler {
       old.parser?.close(ev.tsNs);
     }
     this.counts.connections++;
-    const c: Conn = {
-      open: ev,
-      lastNs: ev.tsNs,
-      streams: {
-        ingress: new OrderedStream((p) => this.piece(c, 'ingress', p)),
-        egress: new OrderedStream((p) => this.piece(c, 'egress', p)),
-      },
-      times: { ingress: [], egress: [] },
-      requestSide: null,
-      parser: null,
-      ignored: false,
-      tls: false,
-      info: null,
-      pending: [],
-      pendingBytes: 0,
-      heads: { ingress: EMPTY, egress: EMPTY },
-      starts: { ingress: 'undecided', egress: 'undecided' },
-    };
+    const c = new Conn(ev, this.output, this.deliver);
     this.conns.set(ev.conn.key, c);
     // A server receives requests (ingress); a client sends them (egress).
     if (ev.role === 'server') this.decide(c, 'ingress');
     else if (ev.role === 'client') this.decide(c, 'egress');
+    else c.infer = { pending: [], pendingBytes: 0, heads: { ingress: EMPTY, egress: EMPTY }, starts: { ingress: 'undecided', egress: 'undecided' } };
   }
 
   private data(ev: DataEvent): void {
@@ -212,11 +256,15 @@ export class ExchangeAssembler {
       if (c.info) c.info.tls = true;
     }
     const stream = c.streams[ev.direction];
-    if (ev.pos + ev.len <= stream.next) return; // already delivered (overlap of a retransmitted range)
-    insertTime(c.times[ev.direction], ev.pos, tsNs);
-    // Slices ahead of the stream are held by OrderedStream past this call: they need a copy of the view.
-    const payload = ev.pos > stream.next ? Buffer.from(ev.payload) : ev.payload;
-    stream.push(ev.pos, ev.len, payload);
+    const end = ev.pos + ev.len;
+    if (end <= stream.next) return; // already delivered (overlap of a retransmitted range)
+    if (ev.pos > stream.next) {
+      // Held by OrderedStream past this call: its timestamp goes with it, and a copy of the view.
+      insertTime(c.times[ev.direction], ev.pos, end, tsNs);
+      stream.push(ev.pos, ev.len, Buffer.from(ev.payload));
+    } else {
+      stream.push(ev.pos, ev.len, ev.payload);
+    }
   }
 
   private closed(ev: ConnCloseEvent): void {
@@ -232,10 +280,13 @@ export class ExchangeAssembler {
     this.conns.delete(ev.conn.key);
   }
 
-  /** One in-order piece of a direction, with the timestamp of the slice it came from. */
+  /**
+   * One in-order piece of a direction, with the timestamp of the slice it came from: a held
+   * slice's own, else the event being added (or the close / expiry that flushed the stream).
+   */
   private piece(c: Conn, dir: Direction, p: StreamPiece): void {
     if (c.ignored) return;
-    const tsNs = timeAt(c.times[dir], p.pos) ?? c.lastNs;
+    const tsNs = heldTimeAt(c.times[dir], p.pos) ?? c.lastNs;
     if (c.requestSide === null) {
       this.hold(c, dir, p, tsNs);
       return;
@@ -254,37 +305,39 @@ export class ExchangeAssembler {
 
   /** Role unknown: keep the piece (copied: it may be a batch view) and judge the direction's first bytes. */
   private hold(c: Conn, dir: Direction, p: StreamPiece, tsNs: bigint): void {
+    const inf = c.infer as Inference;
     const kept: StreamPiece = p.kind === 'data' ? { kind: 'data', pos: p.pos, data: Buffer.from(p.data) } : p;
-    c.pending.push({ dir, piece: kept, tsNs });
-    if (c.starts[dir] === 'undecided') {
+    inf.pending.push({ dir, piece: kept, tsNs });
+    if (inf.starts[dir] === 'undecided') {
       if (p.kind === 'hole') {
         // The direction's start (or the rest of it) was lost: it cannot be judged from its start.
-        c.starts[dir] = 'other';
+        inf.starts[dir] = 'other';
       } else {
-        c.heads[dir] = Buffer.concat([c.heads[dir], p.data]);
-        c.starts[dir] = classifyStart(c.heads[dir]);
+        inf.heads[dir] = Buffer.concat([inf.heads[dir], p.data]);
+        inf.starts[dir] = classifyStart(inf.heads[dir]);
       }
-      if (c.starts[dir] !== 'undecided') c.heads[dir] = EMPTY;
+      if (inf.starts[dir] !== 'undecided') inf.heads[dir] = EMPTY;
     }
-    if (p.kind === 'data') c.pendingBytes += p.data.length;
-    this.inferRole(c, c.pendingBytes > MAX_UNDECIDED_BYTES);
+    if (p.kind === 'data') inf.pendingBytes += p.data.length;
+    this.inferRole(c, inf.pendingBytes > MAX_UNDECIDED_BYTES);
   }
 
   /** Decides the request side from either direction's start; `final`: no more bytes will help. */
   private inferRole(c: Conn, final: boolean): void {
-    const { ingress, egress } = c.starts;
+    const inf = c.infer;
+    if (inf === null) return;
+    const { ingress, egress } = inf.starts;
     let requestSide: Direction | null = null;
     if (ingress === 'request' || egress === 'response') requestSide = 'ingress';
     else if (egress === 'request' || ingress === 'response') requestSide = 'egress';
     if (requestSide === null) {
       if (!final && (ingress === 'undecided' || egress === 'undecided')) return;
-      if (c.pending.length > 0) this.counts.undecided++;
+      if (inf.pending.length > 0) this.counts.undecided++;
       this.ignore(c);
       return;
     }
-    const pending = mergeByTime(c.pending);
-    c.pending = [];
-    c.pendingBytes = 0;
+    const pending = mergeByTime(inf.pending);
+    c.infer = null;
     this.decide(c, requestSide);
     for (const p of pending) this.feed(c, p.dir, p.piece, p.tsNs);
   }
@@ -318,23 +371,12 @@ export class ExchangeAssembler {
       labels: policy?.labels,
     };
     c.info = info;
-    c.parser = new HttpConnectionParser(
-      { maxBodyBytes: this.maxBodyBytes, decode: this.decodeContent },
-      {
-        onExchange: (ex) => this.emit(this.builder.build(ex, info)),
-        onError: (side) => {
-          if (side === 'request') this.counts.requestParseErrors++;
-          else this.counts.responseParseErrors++;
-        },
-        onResync: () => this.counts.resyncs++,
-      },
-    );
+    c.parser = new HttpConnectionParser(this.parserLimits, c);
   }
 
   private ignore(c: Conn): void {
     c.ignored = true;
-    c.pending = [];
-    c.pendingBytes = 0;
+    c.infer = null;
     c.parser = null;
     c.times.ingress.length = 0;
     c.times.egress.length = 0;
@@ -352,19 +394,28 @@ export class ExchangeAssembler {
   }
 }
 
-/** Inserts by position; slices arrive almost in order, so the scan from the end is short. */
-function insertTime(times: Array<{ pos: number; tsNs: bigint }>, pos: number, tsNs: bigint): void {
+/** Inserts a held slice's time by position; the scan from the end is short (slices arrive almost in order). */
+function insertTime(times: HeldTime[], pos: number, end: number, tsNs: bigint): void {
   let i = times.length;
   while (i > 0 && times[i - 1].pos > pos) i--;
-  // In order (the usual case): push, as splice() allocates an array for its result.
-  if (i === times.length) times.push({ pos, tsNs });
-  else times.splice(i, 0, { pos, tsNs });
+  // push when it goes last, as splice() allocates an array for its result.
+  if (i === times.length) times.push({ pos, end, tsNs });
+  else times.splice(i, 0, { pos, end, tsNs });
 }
 
-/** The timestamp of the slice covering `pos`; entries before it are done with (delivery only moves forward). */
-function timeAt(times: Array<{ pos: number; tsNs: bigint }>, pos: number): bigint | undefined {
-  while (times.length > 1 && times[1].pos <= pos) times.shift();
-  return times.length > 0 && times[0].pos <= pos ? times[0].tsNs : undefined;
+/**
+ * The timestamp of the held slice covering `pos`, if one does. Entries ending at or before it
+ * are done with (delivery only moves forward); once none is left, `length = 0` gives the
+ * array's backing store back (V8 keeps the capacity through shift()).
+ */
+function heldTimeAt(times: HeldTime[], pos: number): bigint | undefined {
+  if (times.length === 0) return undefined;
+  while (times.length > 0 && times[0].end <= pos) times.shift();
+  if (times.length === 0) {
+    times.length = 0;
+    return undefined;
+  }
+  return times[0].pos <= pos ? times[0].tsNs : undefined;
 }
 
 /**

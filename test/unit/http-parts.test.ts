@@ -96,8 +96,10 @@ function dechunk(input: string): { status: string; data: string; trailers?: Http
   const d = new ChunkedDecoder(DEFAULT_HTTP_PARSER_LIMITS);
   let data = '';
   const buf = b(input);
-  const consumed = d.feed(buf, 0, (src, s, e) => {
-    data += src.toString('latin1', s, e);
+  const consumed = d.feed(buf, 0, {
+    add(src, s, e) {
+      data += src.toString('latin1', s, e);
+    },
   });
   return { status: d.status, data, ...(d.trailers ? { trailers: d.trailers } : {}), consumed };
 }
