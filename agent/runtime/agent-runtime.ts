@@ -4,6 +4,7 @@
  * later, the Kubernetes mode) differ only in the config, the targets and the sinks they pass.
  */
 import type { Server } from 'node:http';
+import type { MonotonicClock } from '../capture/clock';
 import type { AgentConfig } from '../config/schema';
 import { Tracer, type Targets, type TracerOptions, type TracerStats } from '../capture/tracer';
 import type { Logger } from '../log/logger';
@@ -33,6 +34,26 @@ export interface AgentRunResult {
   tracer: TracerStats;
 }
 
+/**
+ * What the config says the assembler does: the one place `socktap run`, the demo and the replay
+ * benchmark (bench/lib/replay-pass.ts) take it from, so the benchmark parses as the agent does.
+ */
+export function assemblerOptions(
+  config: AgentConfig,
+  clock: MonotonicClock,
+  extra: Pick<ExchangeAssemblerOptions, 'ports' | 'processPolicy'> = {},
+): ExchangeAssemblerOptions {
+  return {
+    clock,
+    mode: config.mode,
+    ports: extra.ports,
+    processPolicy: extra.processPolicy,
+    maxBodyBytes: config.max_body_bytes,
+    decodeContent: config.decode_content,
+    redactHeaders: config.redact_headers,
+  };
+}
+
 /** How often idle connections are checked; the idle timeout itself is the assembler's. */
 const EXPIRY_CHECK_MS = 1000;
 
@@ -56,15 +77,7 @@ export class AgentRuntime {
     const sinks = options.sinks;
     const onRecord = options.onRecord;
     this.assembler = new ExchangeAssembler(
-      {
-        clock: this.tracer.clock,
-        mode: config.mode,
-        ports: options.ports,
-        processPolicy: options.processPolicy,
-        maxBodyBytes: config.max_body_bytes,
-        decodeContent: config.decode_content,
-        redactHeaders: config.redact_headers,
-      },
+      assemblerOptions(config, this.tracer.clock, { ports: options.ports, processPolicy: options.processPolicy }),
       (record) => {
         for (const s of sinks) s.offer(record);
         onRecord?.(record);

@@ -4,54 +4,7 @@ import assert from 'node:assert/strict';
 import { ConnIdTable, decodeBatch, formatAddress } from '../../agent/capture/decode';
 import type { CaptureEvent } from '../../agent/capture/events';
 import * as L from '../../agent/capture/layout';
-
-function frame(rec: Buffer): Buffer {
-  const padded = Math.ceil(rec.length / 8) * 8;
-  const out = Buffer.alloc(8 + padded);
-  out.writeUInt32LE(rec.length, 0);
-  rec.copy(out, 8);
-  return out;
-}
-
-function writeId(b: Buffer, off: number, tgid: number, fd: number, gen: bigint, start: bigint): void {
-  b.writeUInt32LE(tgid, off + L.CONN_ID.tgid);
-  b.writeUInt32LE(fd, off + L.CONN_ID.fd);
-  b.writeBigUInt64LE(gen, off + L.CONN_ID.generation);
-  b.writeBigUInt64LE(start, off + L.CONN_ID.proc_start_ns);
-}
-
-function openRecord(family: number, local: number[], remote: number[], lport: number, rport: number): Buffer {
-  const b = Buffer.alloc(L.CONN_OPEN.size);
-  b.writeUInt32LE(L.EV_CONN_OPEN, 0);
-  b.writeUInt32LE(1, L.CONN_OPEN.role);
-  b.writeBigUInt64LE(123n, L.CONN_OPEN.ts_ns);
-  writeId(b, L.CONN_OPEN.id, 4242, 7, 9n, 555n);
-  b.writeUInt16LE(family, L.CONN_OPEN.family);
-  b.writeUInt16LE(6, L.CONN_OPEN.protocol);
-  b.writeUInt16LE(lport, L.CONN_OPEN.local_port);
-  b.writeUInt16LE(rport, L.CONN_OPEN.remote_port);
-  Buffer.from(local).copy(b, L.CONN_OPEN.local_addr);
-  Buffer.from(remote).copy(b, L.CONN_OPEN.remote_addr);
-  b.writeUInt32LE(1, L.CONN_OPEN.source);
-  b.writeUInt32LE(4243, L.CONN_OPEN.tid);
-  b.write('nginx\0', L.CONN_OPEN.comm, 'latin1');
-  return b;
-}
-
-function dataRecord(payload: Buffer, opts: { len?: number; flags?: number; pos?: number; syscall?: number; dir?: number } = {}): Buffer {
-  const b = Buffer.alloc(L.DATA.size + payload.length);
-  b.writeUInt32LE(L.EV_DATA, 0);
-  b.writeUInt16LE(opts.syscall ?? L.SYSCALLS.indexOf('writev'), L.DATA.syscall);
-  b[L.DATA.direction] = opts.dir ?? 1;
-  b[L.DATA.flags] = opts.flags ?? 0;
-  b.writeBigUInt64LE(2000n, L.DATA.ts_ns);
-  writeId(b, L.DATA.id, 4242, 7, 9n, 555n);
-  b.writeBigUInt64LE(BigInt(opts.pos ?? 0), L.DATA.pos);
-  b.writeUInt32LE(opts.len ?? payload.length, L.DATA.len_bytes);
-  b.writeUInt32LE(payload.length, L.DATA.captured_bytes);
-  payload.copy(b, L.DATA.payload);
-  return b;
-}
+import { closeRecord, dataRecord, frame, openRecord, writeId } from '../helpers/batches';
 
 function decode(batch: Buffer) {
   const events: CaptureEvent[] = [];
@@ -61,12 +14,7 @@ function decode(batch: Buffer) {
 }
 
 test('open, data and close records decode with every field', () => {
-  const close = Buffer.alloc(L.CONN_CLOSE.size);
-  close.writeUInt32LE(L.EV_CONN_CLOSE, 0);
-  close.writeBigUInt64LE(3000n, L.CONN_CLOSE.ts_ns);
-  writeId(close, L.CONN_CLOSE.id, 4242, 7, 9n, 555n);
-  close.writeBigUInt64LE(10n, L.CONN_CLOSE.ingress_bytes);
-  close.writeBigUInt64LE(5n, L.CONN_CLOSE.egress_bytes);
+  const close = closeRecord(10n, 5n);
   const batch = Buffer.concat([
     frame(openRecord(2, [127, 0, 0, 1], [10, 1, 2, 3], 8080, 51234)),
     frame(dataRecord(Buffer.from('hello'), { pos: 7 })),
@@ -143,7 +91,7 @@ test('ConnIdTable stays bounded', () => {
   const ids = new ConnIdTable(4);
   const b = Buffer.alloc(24);
   for (let i = 0; i < 10; i++) {
-    writeId(b, 0, 1, i, BigInt(i), 0n);
+    writeId(b, 0, { tgid: 1, fd: i, gen: BigInt(i), start: 0n });
     ids.get(b, 0);
     assert.ok(ids.size <= 4);
   }
