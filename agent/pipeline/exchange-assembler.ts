@@ -369,6 +369,8 @@ export class ExchangeAssembler {
       direction,
       tls: c.tls,
       labels: policy?.labels,
+      process: undefined,
+      connection: undefined,
     };
     c.info = info;
     c.parser = new HttpConnectionParser(this.parserLimits, c);

@@ -70,6 +70,9 @@ export interface ConnectionInfo {
   tls: boolean;
   /** @default NO_LABELS */
   labels?: Readonly<ProcessLabels>;
+  /** The records' `process` and `connection` objects, made at the first record (RecordBuilder). */
+  process?: ExchangeRecord['process'];
+  connection?: ExchangeRecord['connection'];
 }
 
 export const REDACTED = '[REDACTED]';
@@ -112,12 +115,14 @@ export class RecordBuilder {
       duration_ns: Math.max(0, Number(endNs - ex.requestStartNs)),
       direction: conn.direction,
       tls: conn.tls,
-      process: processOf(conn),
-      connection: {
+      // Shared by the connection's records (read-only): no two objects per exchange, and the
+      // JSON writer encodes their part once per connection (record-json.ts, connectionPart).
+      process: (conn.process ??= processOf(conn)),
+      connection: (conn.connection ??= {
         id: conn.id,
         local: { ip: conn.local.ip, port: conn.local.port },
         remote: { ip: conn.remote.ip, port: conn.remote.port },
-      },
+      }),
       request: this.request(req),
       response: res && this.response(res),
     };

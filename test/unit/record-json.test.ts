@@ -101,6 +101,30 @@ test('labels: all null (outside Kubernetes, written as one fixed part), some nul
   }
 });
 
+test('records sharing a connection object (one connection\'s records): its part is encoded once, and again when tls, direction or process differ', () => {
+  const first = JSON.parse(JSON.stringify(baseRecord)) as ExchangeRecord;
+  first.tls = false;
+  first.direction = 'ingress';
+  const connection = first.connection;
+  const variants: ExchangeRecord[] = [
+    first,
+    { ...first, ts: 'later', duration_ns: 7 },
+    { ...first, tls: true },
+    { ...first, tls: true, direction: 'egress' },
+    { ...first, process: { ...first.process, pid: 99, comm: 'other' } },
+    { ...first, process: { ...first.process, pod: 'web-0' } },
+    first,
+  ];
+  for (const [i, rec] of variants.entries()) {
+    assert.equal(rec.connection, connection);
+    assert.equal(toJsonLine(rec), reference(rec), `variant ${i}`);
+  }
+  // Each line of a batch keeps its own connection part.
+  const w = new JsonLineWriter(16);
+  for (const rec of variants) w.line(rec);
+  assert.equal(w.bytes().toString(), variants.map((r) => `${reference(r)}\n`).join(''));
+});
+
 test('the room a line reserves is enough: a writer starting at one byte grows once per line, never cuts it', () => {
   // Writes past a Buffer's end are silently dropped, so a bound that is too small shows as a
   // line that differs from the reference. Six-byte escapes (controls, lone surrogates) are the
