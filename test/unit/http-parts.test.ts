@@ -155,8 +155,8 @@ test('content codings: what is decoded, in which order, and what is left raw', (
 });
 
 /** Feeds `input` to a fresh scanner in the given chunks; the stream position where it stopped, and how. */
-function scanBlock(input: Buffer, cuts: number[], maxLines = 100): { at: number; status: string; block: string } {
-  const sc = new BlockScanner(1024, maxLines, null);
+function scanBlock(input: Buffer, cuts: number[], maxLines = 100, head = false, maxBytes = 1024): { at: number; status: string; block: string } {
+  const sc = new BlockScanner(maxBytes, maxLines, head ? new StartLineMatcher('response') : null);
   sc.begin();
   let base = 0;
   for (const [a, z] of [0, ...cuts, input.length].flatMap((c, k, all) => (k + 1 < all.length ? [[c, all[k + 1]!]] : []))) {
@@ -191,6 +191,39 @@ test('a header block ends at its empty line whatever the chunking (CR LF, bare L
     }
     const everyByte = Array.from({ length: input.length - 1 }, (_, k) => k + 1);
     assert.deepEqual(scanBlock(input, everyByte, maxLines), whole, `${JSON.stringify(text)} byte by byte`);
+  }
+});
+
+test('a head ends where a trailer section would, whole or split: within the size limit or not', () => {
+  const START = 'HTTP/1.1 200 OK\r\n';
+  const pad = (n: number) => `x: ${'p'.repeat(n - 5)}\r\n`;
+  const cases: Array<[rest: string, end: number, status: string, maxLines?: number, maxBytes?: number]> = [
+    ['a: 1\r\n\r\nREST', 8, 'done'],
+    ['b: 2\n\nREST', 6, 'done'],
+    ['\r\nREST', 2, 'done'],
+    ['\nREST', 1, 'done'],
+    ['y: 1\r\n\nREST', 7, 'done'],
+    ['z:\r\r\n\r\nREST', 7, 'done'],
+    ['a:1\nb:2\n\n', 9, 'done', 2],
+    ['a:1\nb:2\nc:3\n\n', 12, 'too_many_headers', 2],
+    ['a: 1\r\nb', 7, 'more'],
+    // Long heads: found wherever the empty line is.
+    [`${pad(1000)}\r\n`, 1002, 'done', 100, 4096],
+    [`${pad(1024 - START.length - 2)}\r\n`, 1024 - START.length, 'done', 100, 4096],
+    [`${pad(1024 - START.length - 1)}\r\n`, 1024 - START.length + 1, 'done', 100, 4096],
+    [`${pad(1200)}\r\n`, 1202, 'done', 100, 4096],
+    // The size limit inside the window: the error at the first byte past it.
+    [`${pad(200)}\r\n`, 100 - START.length, 'header_too_large', 100, 100],
+  ];
+  for (const [rest, end, status, maxLines, maxBytes] of cases) {
+    const text = START + rest;
+    const at = START.length + end;
+    const input = b(text);
+    const whole = scanBlock(input, [], maxLines, true, maxBytes);
+    assert.deepEqual(whole, { at, status, block: status === 'done' ? text.slice(0, at) : '' }, JSON.stringify(text.slice(0, 60)));
+    for (let cut = 1; cut < input.length; cut += input.length > 200 ? 97 : 1) {
+      assert.deepEqual(scanBlock(input, [cut], maxLines, true, maxBytes), whole, `${JSON.stringify(text.slice(0, 60))} cut at ${cut}`);
+    }
   }
 });
 
