@@ -263,7 +263,8 @@ export class ExchangeAssembler {
       insertTime(c.times[ev.direction], ev.pos, end, tsNs);
       stream.push(ev.pos, ev.len, Buffer.from(ev.payload));
     } else {
-      stream.push(ev.pos, ev.len, ev.payload);
+      // A length-only event (sendfile) has no bytes: no view of the batch is made for it.
+      stream.push(ev.pos, ev.len, ev.noPayload ? EMPTY : ev.payload);
     }
   }
 
