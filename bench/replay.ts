@@ -11,7 +11,7 @@
  * Its figure is the main thread's CPU per exchange over a pass, repeatable within a few percent,
  * for A/B comparisons of changes on the hot path (record once, replay with either build).
  *
- *   npm run bench:replay                                   # record 2 s of nginx + wrk, replay 20 passes
+ *   npm run bench:replay                                   # record 2 s of nginx + wrk, replay 20 passes (3 stages)
  *   npm run bench:replay -- --save /tmp/nginx.batches      # also keep the recording
  *   npm run bench:replay -- --input /tmp/nginx.batches     # replay a recording (no root needed)
  *   npm run bench:replay -- --input F --cpu-prof /tmp/p    # and write a V8 CPU profile of the passes
@@ -24,8 +24,8 @@ import { recordBatches, readRecording, writeRecording, type Recording } from './
 import { choiceFlag, intFlag, parseFlags } from './lib/args';
 import { REPLAY_STAGES, replayPass, type PassResult, type ReplayStage } from './lib/replay-pass';
 import { benchmarkMain, fix, int } from './lib/alternation';
-import { summarize } from './lib/stats';
-import { textTable, writeJson } from './lib/report';
+import { summarize, type Summary } from './lib/stats';
+import { DOCS_TITLE, markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { machineFacts } from './lib/machine';
 
 const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/replay.js [flags])
@@ -37,9 +37,13 @@ const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/
   --passes N        replay passes; the first ones warm V8 up and are not counted  [20]
   --warmup N        passes not counted (full pipeline), at least 1                [5]
   --stage S         how far counted passes go: decode, assemble (records made, not
-                    encoded) or full (and the unix-socket sink's encoding)        [full]
+                    encoded), full (and the unix-socket sink's encoding), or all
+                    of them in rotation                                           [all]
   --cpu-prof DIR    write a .cpuprofile of the counted passes into DIR
-  --out PATH        JSON results                          [bench/results/replay.json]`;
+  --out PATH        JSON results                          [bench/results/replay.json]
+  --docs PATH       Markdown file whose replay section is rewritten  [docs/benchmarks.md]`;
+
+const SECTION = 'replay';
 
 interface Config {
   readonly input: string | undefined;
@@ -48,13 +52,14 @@ interface Config {
   readonly connections: number;
   readonly passes: number;
   readonly warmup: number;
-  readonly stage: ReplayStage;
+  readonly stage: ReplayStage | 'all';
   readonly cpuProf: string | undefined;
   readonly out: string;
+  readonly docs: string;
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', 'passes', 'warmup', 'stage', 'cpu-prof', 'out']);
+  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', 'passes', 'warmup', 'stage', 'cpu-prof', 'out', 'docs']);
   if (v.help) return undefined;
   const root = packageRoot();
   const file = (name: string): string | undefined => (typeof v[name] === 'string' ? path.resolve(v[name] as string) : undefined);
@@ -66,9 +71,10 @@ function parseConfig(argv: readonly string[]): Config | undefined {
     connections: intFlag(v, 'connections', 32, 1, 10_000),
     passes,
     warmup: Math.min(intFlag(v, 'warmup', 5, 1, 10_000), passes - 1),
-    stage: choiceFlag(v, 'stage', 'full', REPLAY_STAGES),
+    stage: choiceFlag<ReplayStage | 'all'>(v, 'stage', 'all', [...REPLAY_STAGES, 'all']),
     cpuProf: file('cpu-prof'),
     out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/replay.json'),
+    docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
 }
 
@@ -86,6 +92,43 @@ async function obtainRecording(c: Config): Promise<Recording> {
   return rec;
 }
 
+interface StageSummary {
+  readonly stage: ReplayStage;
+  readonly passes: number;
+  readonly cpuUsPerExchange: Summary;
+}
+
+function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, lineBytes: number, stages: readonly StageSummary[]): string {
+  const machine = machineFacts();
+  const med = (st: ReplayStage) => stages.find((x) => x.stage === st)?.cpuUsPerExchange.median;
+  const [d, a, f] = [med('decode'), med('assemble'), med('full')];
+  const parts: string[] = [];
+  if (d !== undefined && a !== undefined) parts.push(`ordering, HTTP parsing, pairing and the record ~${fix(a - d)} µs`);
+  if (a !== undefined && f !== undefined) parts.push(`the JSON line and the sink's queue ~${fix(f - a)} µs`);
+  return [
+    '## Replay: the JavaScript path alone',
+    '',
+    `The batches the reader thread handed to JavaScript while ${rec.source} (recorded ${rec.recordedAt}), replayed in one`,
+    "process through what `socktap run --uds` runs per batch, one batch per event-loop turn: the decoder (`decode`),",
+    "then the exchange assembler up to the records (`assemble`), then the unix-socket sink's encoding and queue with a",
+    "destination that is never slow (`full`). No kernel, no load generator, no other process on the core: CPU",
+    "(user + sys of this process) per exchange, the counted passes rotating through the stages after warm-up passes.",
+    '',
+    markdownTable(
+      ['stage', 'passes', 'min µs / exchange', 'median', 'max'],
+      stages.map((x) => [x.stage, String(x.passes), fix(x.cpuUsPerExchange.min), fix(x.cpuUsPerExchange.median), fix(x.cpuUsPerExchange.max)]),
+    ),
+    '',
+    `${int(exchanges)} exchanges per pass from ${rec.batches.length} batches (${int(bytes)} bytes), ${fix(lineBytes / Math.max(1, exchanges), 0)} JSON bytes per exchange.` +
+      (parts.length > 0 ? ` From the medians: decoding ~${fix(d ?? 0)} µs, ${parts.join(', ')}.` : ''),
+    '',
+    `Machine: kernel \`${machine.kernel}\`, ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.memGiB} GiB, node ${machine.node}; run ${machine.date}.`,
+    '',
+    `Rerun: \`npm run bench:replay -- --passes ${c.passes} --warmup ${c.warmup} --stage ${c.stage}\` (records anew; \`--save FILE\` keeps the recording, \`--input FILE\` replays one without root). JSON: \`bench/results/replay.json\`.`,
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const c = parseConfig(process.argv.slice(2));
   if (!c) {
@@ -94,11 +137,12 @@ async function main(): Promise<void> {
   }
   const rec = await obtainRecording(c);
   const bytes = rec.batches.reduce((n, b) => n + b.length, 0);
-  process.stderr.write(`replay: ${rec.batches.length} batches, ${int(bytes)} bytes; ${c.passes} passes (${c.warmup} warm-up)\n`);
+  const stages = c.stage === 'all' ? REPLAY_STAGES : [c.stage];
+  process.stderr.write(`replay: ${rec.batches.length} batches, ${int(bytes)} bytes; ${c.passes} passes (${c.warmup} warm-up), stages ${stages.join(', ')}\n`);
 
   let profiler: Session | undefined;
-  const results: PassResult[] = [];
-  let exchangesOfFull = 0;
+  const results: Array<PassResult & { stage: ReplayStage }> = [];
+  let full: PassResult | undefined;
   for (let i = 0; i < c.passes; i++) {
     if (i === c.warmup && c.cpuProf !== undefined) {
       profiler = new Session();
@@ -106,10 +150,13 @@ async function main(): Promise<void> {
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     }
-    const r = i < c.warmup ? await replayPass(rec, 'full') : await replayPass(rec, c.stage, exchangesOfFull);
-    if (i < c.warmup) exchangesOfFull = r.exchanges;
-    else results.push(r);
-    process.stderr.write(`  pass ${i + 1}${i < c.warmup ? ' (warm-up)' : ''}: ${int(r.exchanges)} exchanges, ${fix(r.cpuUsPerExchange, 3)} µs CPU / exchange, ${int(r.lineBytes)} line bytes\n`);
+    const warm = i < c.warmup;
+    // Stages in rotation, so a drift of the machine's speed falls on each alike.
+    const stage = warm ? 'full' : stages[(i - c.warmup) % stages.length]!;
+    const r = await replayPass(rec, stage, full?.exchanges ?? 0);
+    if (warm) full = r;
+    else results.push({ stage, ...r });
+    process.stderr.write(`  pass ${i + 1} (${warm ? 'warm-up' : stage}): ${int(r.exchanges)} exchanges, ${fix(r.cpuUsPerExchange, 3)} µs CPU / exchange\n`);
   }
   if (profiler !== undefined && c.cpuProf !== undefined) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -119,21 +166,22 @@ async function main(): Promise<void> {
     process.stderr.write(`replay: CPU profile ${file}\n`);
   }
 
-  const summary = {
-    exchanges: results[0].exchanges,
-    cpuUsPerExchange: summarize(results.map((r) => r.cpuUsPerExchange)),
-    lineBytesPerExchange: results[0].lineBytes / Math.max(1, results[0].exchanges),
-    heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
-  };
+  const byStage: StageSummary[] = stages
+    .map((stage) => ({ stage, runs: results.filter((r) => r.stage === stage) }))
+    .filter((x) => x.runs.length > 0)
+    .map((x) => ({ stage: x.stage, passes: x.runs.length, cpuUsPerExchange: summarize(x.runs.map((r) => r.cpuUsPerExchange)) }));
+  const exchanges = full!.exchanges;
+  const lineBytes = full!.lineBytes;
   console.log(
     textTable(
-      ['measure', 'min', 'median', 'max'],
-      [[`CPU µs / exchange (${c.stage})`, fix(summary.cpuUsPerExchange.min, 3), fix(summary.cpuUsPerExchange.median, 3), fix(summary.cpuUsPerExchange.max, 3)]],
+      ['stage', 'passes', 'min µs / exchange', 'median', 'max'],
+      byStage.map((x) => [x.stage, String(x.passes), fix(x.cpuUsPerExchange.min, 3), fix(x.cpuUsPerExchange.median, 3), fix(x.cpuUsPerExchange.max, 3)]),
     ),
   );
-  console.log(`${int(summary.exchanges)} exchanges per pass (${rec.batches.length} batches, ${int(bytes)} bytes), ${fix(summary.lineBytesPerExchange, 0)} JSON bytes per exchange`);
-  writeJson(c.out, { recordedAt: rec.recordedAt, source: rec.source, machine: machineFacts(), passes: c.passes, warmup: c.warmup, stage: c.stage, summary, results });
-  process.stderr.write(`replay: results in ${c.out}\n`);
+  console.log(`${int(exchanges)} exchanges per pass (${rec.batches.length} batches, ${int(bytes)} bytes), ${fix(lineBytes / Math.max(1, exchanges), 0)} JSON bytes per exchange`);
+  writeJson(c.out, { recordedAt: rec.recordedAt, source: rec.source, machine: machineFacts(), passes: c.passes, warmup: c.warmup, stages: byStage, exchanges, lineBytes, results });
+  writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, rec, bytes, exchanges, lineBytes, byStage));
+  process.stderr.write(`replay: results in ${c.out}, the ${SECTION} section of ${c.docs}\n`);
 }
 
 if (require.main === module) benchmarkMain(main, USAGE);
