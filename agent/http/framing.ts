@@ -4,7 +4,7 @@
  * the connection. Transfer-Encoding wins over Content-Length.
  */
 import type { HttpParseErrorCode } from './error-codes';
-import { fieldTokens, fieldValues, hasField, trimOws } from './headers';
+import { fieldTokens, hasField, nameIs, trimOws } from './headers';
 import type { RequestHead, ResponseHead } from './head';
 import type { HttpHeaders } from './types';
 
@@ -39,15 +39,27 @@ function decimal(s: string): number {
  * when they agree, since proxies repeat it; disagreeing values make the length unknowable.
  */
 export function contentLength(headers: HttpHeaders): number | null | 'bad_content_length' {
+  // Once per message: the fields are walked in place, and only a comma list is split.
   let length: number | null = null;
-  for (const value of fieldValues(headers, 'content-length')) {
-    for (const part of value.indexOf(',') === -1 ? [value] : value.split(',')) {
-      const n = decimal(trimOws(part));
-      if (n < 0 || (length !== null && n !== length)) return 'bad_content_length';
-      length = n;
+  for (let i = 0; i < headers.length; i++) {
+    if (!nameIs(headers[i]![0], 'content-length')) continue;
+    const value = headers[i]![1];
+    if (value.indexOf(',') === -1) {
+      length = agreeing(length, decimal(trimOws(value)));
+      if (length === -1) return 'bad_content_length';
+      continue;
+    }
+    for (const part of value.split(',')) {
+      length = agreeing(length, decimal(trimOws(part)));
+      if (length === -1) return 'bad_content_length';
     }
   }
   return length;
+}
+
+/** `n` if it is a length and agrees with the one seen so far (null: none yet), else -1. */
+function agreeing(seen: number | null, n: number): number {
+  return n < 0 || (seen !== null && n !== seen) ? -1 : n;
 }
 
 function lengthFraming(headers: HttpHeaders): Framing | HttpParseErrorCode | null {

@@ -72,7 +72,7 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
  * framing asks this for every field of every message, and a lower-cased copy of each name would
  * be a string made per field per lookup.
  */
-function nameIs(name: string, lowerName: string): boolean {
+export function nameIs(name: string, lowerName: string): boolean {
   const n = name.length;
   if (n !== lowerName.length) return false;
   for (let i = 0; i < n; i++) {

@@ -96,3 +96,21 @@ test('ConnIdTable stays bounded', () => {
     assert.ok(ids.size <= 4);
   }
 });
+
+test('timestamps read the same from a batch at any byte offset (64-bit word views only where aligned)', () => {
+  const batch = Buffer.concat([
+    frame(dataRecord(Buffer.from('a'), { tsNs: 0xfedcba9876543210n })),
+    frame(dataRecord(Buffer.from('bc'), { tsNs: 1n, pos: 1 })),
+  ]);
+  for (let shift = 0; shift < 9; shift++) {
+    const backing = Buffer.alloc(batch.length + 16);
+    const view = backing.subarray(shift, shift + batch.length);
+    batch.copy(view);
+    const { events } = decode(view);
+    assert.deepEqual(
+      events.map((e) => (e.kind === 'data' ? e.tsNs : -1n)),
+      [0xfedcba9876543210n, 1n],
+      `offset ${shift}`,
+    );
+  }
+});
