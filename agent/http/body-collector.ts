@@ -20,7 +20,8 @@ export class BodyCollector {
   /** Bytes were lost: nothing after the hole can be kept contiguously. */
   private holed = false;
   private fixed: Buffer | null = null;
-  private pieces: Buffer[] = [];
+  /** Made at the first piece: most bodies have a known length or none at all. */
+  private pieces: Buffer[] | null = null;
 
   /** `expected`: the body length when framing says it (Content-Length), to copy only once. */
   constructor(
@@ -41,7 +42,7 @@ export class BodyCollector {
       this.fixed ??= Buffer.allocUnsafe(Math.min(this.expected, this.maxKeep));
       buf.copy(this.fixed, this.kept, start, start + take);
     } else {
-      this.pieces.push(Buffer.from(buf.subarray(start, start + take)));
+      (this.pieces ??= []).push(Buffer.from(buf.subarray(start, start + take)));
     }
     this.kept += take;
   }
@@ -56,9 +57,9 @@ export class BodyCollector {
     let body: Buffer;
     if (this.kept === 0) body = EMPTY;
     else if (this.fixed !== null) body = this.kept === this.fixed.length ? this.fixed : this.fixed.subarray(0, this.kept);
-    else body = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.kept);
+    else body = this.pieces!.length === 1 ? this.pieces![0]! : Buffer.concat(this.pieces!, this.kept);
     this.fixed = null;
-    this.pieces = [];
+    this.pieces = null;
     return { body, size: this.size, truncated: this.holed || this.kept < this.size };
   }
 }

@@ -58,6 +58,9 @@ const STOPPED = 7;
 const CR = 0x0d;
 const LF = 0x0a;
 
+/** Finished at once, never added to: finishing it leaves it as it was (empty, size 0). */
+const NO_BODY_COLLECTOR = new BodyCollector(0, 0);
+
 interface Current<H> {
   readonly head: H;
   readonly startNs: bigint;
@@ -331,7 +334,8 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
       head,
       startNs: this.headStartNs,
       endNs: ts,
-      body: new BodyCollector(this.limits.maxBodyBytes, length),
+      // A message without a body (most requests) shares one collector nothing is ever added to.
+      body: framing.kind === 'none' || framing.kind === 'tunnel' ? NO_BODY_COLLECTOR : new BodyCollector(this.limits.maxBodyBytes, length),
       chunked: framing.kind === 'chunked' ? new ChunkedDecoder(this.limits) : null,
       remaining: length,
     };
