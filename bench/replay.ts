@@ -108,7 +108,7 @@ function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, l
   return [
     '## Replay: the JavaScript path alone',
     '',
-    `The batches the reader thread handed to JavaScript while ${rec.source} (recorded ${rec.recordedAt}), replayed in one`,
+    `Recorded ${rec.recordedAt}: ${rec.source}. The batches the reader thread handed to JavaScript, replayed in one`,
     "process through what `socktap run --uds` runs per batch, one batch per event-loop turn: the decoder (`decode`),",
     "then the exchange assembler up to the records (`assemble`), then the unix-socket sink's encoding and queue with a",
     "destination that is never slow (`full`). No kernel, no load generator, no other process on the core: CPU",

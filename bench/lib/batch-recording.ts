@@ -105,7 +105,7 @@ export async function recordBatches(o: RecordOptions): Promise<Recording> {
     }
     return {
       recordedAt: new Date().toISOString(),
-      source: `nginx ${nginx.bodyBytes}-byte file, wrk -t1 -c${o.connections} -d${o.durationS}s: ${result.requests} requests`,
+      source: `nginx (1 worker) serving its ${nginx.bodyBytes}-byte file to wrk -t1 -c${o.connections} for ${o.durationS} s (${result.requests.toLocaleString('en-US')} requests)`,
       batches,
       records,
     };
