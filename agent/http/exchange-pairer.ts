@@ -111,7 +111,10 @@ export class ExchangePairer {
       responseCut: false,
       awaitsVerdict: false,
     };
-    this.entries.push(entry);
+    // Usually the only one: a one-slot array, where a push onto the emptied one would give it
+    // room for 17 (V8's first growth), made and dropped once per exchange.
+    if (this.entries.length === 0) this.entries = [entry];
+    else this.entries.push(entry);
     this.current = entry;
     let waiting = 0;
     for (const e of this.entries) if (isWaiting(e)) waiting++;
