@@ -160,7 +160,7 @@ export class ExchangeAssembler {
   /** Resolved once: every connection's parser shares it. */
   private readonly parserLimits: HttpParserLimits;
   private readonly output: AssemblerOutput = {
-    exchange: (ex, info) => this.emit(this.builder.build(ex, info)),
+    exchange: (ex, info) => this.emit(this.builder.build(ex, info), ex),
     parseError: (side) => {
       if (side === 'request') this.counts.requestParseErrors++;
       else this.counts.responseParseErrors++;
@@ -184,7 +184,8 @@ export class ExchangeAssembler {
 
   constructor(
     opts: ExchangeAssemblerOptions,
-    private readonly onRecord: (rec: ExchangeRecord) => void,
+    /** `ex`: the parsed exchange the record was built from, valid during the call (for `Sink.offer`). */
+    private readonly onRecord: (rec: ExchangeRecord, ex: HttpExchange) => void,
   ) {
     this.builder = new RecordBuilder(opts.clock, opts.redactHeaders ?? DEFAULT_REDACT_HEADERS);
     this.mode = opts.mode ?? 'all';
@@ -385,10 +386,10 @@ export class ExchangeAssembler {
     c.times.egress.length = 0;
   }
 
-  private emit(rec: ExchangeRecord): void {
+  private emit(rec: ExchangeRecord, ex: HttpExchange): void {
     this.counts.exchanges++;
     try {
-      this.onRecord(rec);
+      this.onRecord(rec, ex);
     } catch (err) {
       // The parser would count a throw as its own internal error and reset: keep it out of there.
       this.counts.sinkErrors++;

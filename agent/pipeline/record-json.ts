@@ -11,6 +11,16 @@
  */
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
+/**
+ * The bytes a record's bodies were decoded from: the parsed exchange it was built from
+ * (HttpExchange has this shape). Given to `line`, a body that is ASCII is copied from its
+ * bytes: a typed-array read costs about half of a `charCodeAt`, and a body is most of a line.
+ */
+export interface BodyBytes {
+  readonly request: { readonly body: Buffer };
+  readonly response: { readonly body: Buffer } | null;
+}
+
 const HEX = '0123456789abcdef';
 /** 1 for the ASCII characters a JSON string holds as they are (printable, not `"` or `\\`). */
 const PLAIN = new Uint8Array(128);
@@ -91,10 +101,10 @@ export class JsonLineWriter {
     return this.buf.subarray(0, this.length);
   }
 
-  /** Appends the record's JSON line and a newline. */
-  line(rec: ExchangeRecord): void {
+  /** Appends the record's JSON line and a newline; `bytes`: what its bodies were decoded from. */
+  line(rec: ExchangeRecord, bytes?: BodyBytes): void {
     this.room(maxLineBytes(rec));
-    const o = writeRecord(this.buf, this.length, rec);
+    const o = writeRecord(this.buf, this.length, rec, bytes);
     this.buf[o] = 0x0a;
     this.length = o + 1;
   }
@@ -141,7 +151,7 @@ function messageBytes(m: RequestRecord | ResponseRecord): number {
 // The writers below take the buffer and the offset to write at and return the offset after what
 // they wrote; the caller made room (maxLineBytes).
 
-function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord): number {
+function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: BodyBytes | undefined): number {
   o = lit(buf, o, K_TS);
   o = str(buf, o, rec.ts);
   o = lit(buf, o, K_DURATION);
@@ -151,7 +161,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord): number {
   o = str(buf, o, q.method);
   o = lit(buf, o, K_TARGET);
   o = str(buf, o, q.target);
-  o = message(buf, o, q);
+  o = message(buf, o, q, bytes?.request.body);
   const s = rec.response;
   if (s === null) {
     o = lit(buf, o, K_NO_RESPONSE);
@@ -160,7 +170,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord): number {
     o = num(buf, o, s.status);
     o = lit(buf, o, K_REASON);
     o = str(buf, o, s.reason);
-    o = message(buf, o, s);
+    o = message(buf, o, s, bytes?.response?.body);
   }
   if (rec.incomplete !== undefined) {
     o = lit(buf, o, K_INCOMPLETE);
@@ -235,7 +245,7 @@ function writeConnectionPart(buf: Buffer, o: number, rec: ExchangeRecord): numbe
   return lit(buf, o, K_REQUEST);
 }
 
-function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord): number {
+function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bodyBytes: Buffer | undefined): number {
   o = lit(buf, o, K_VERSION);
   o = str(buf, o, m.version);
   o = lit(buf, o, K_HEADERS);
@@ -250,11 +260,25 @@ function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord): num
     buf[o++] = 0x5d; // ]
   }
   o = lit(buf, o, K_BODY);
-  o = str(buf, o, m.body);
+  o = body(buf, o, m, bodyBytes);
   o = lit(buf, o, m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
   o = num(buf, o, m.body_size);
   o = lit(buf, o, m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
   return lit(buf, o, m.content_decoded ? K_DECODED_END : K_CLOSE);
+}
+
+/**
+ * A utf8 body decoded from `bytes` has as many characters as bytes only if every byte is ASCII,
+ * and then the bytes are the characters: they are copied, escaped, from the buffer. Anything
+ * else (multi-byte text, base64, a prefix cut by max_body_bytes, no bytes given) is read from
+ * the string.
+ */
+function body(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bytes: Buffer | undefined): number {
+  const s = m.body;
+  if (bytes === undefined || m.body_encoding !== 'utf8' || bytes.length !== s.length) return str(buf, o, s);
+  const at = asciiStr(buf, o, bytes);
+  // Not ASCII after all (a body changed after the record was built): the string is the record.
+  return at >= 0 ? at : str(buf, o, s);
 }
 
 function nullable(buf: Buffer, o: number, s: string | null): number {
@@ -308,6 +332,38 @@ function str(buf: Buffer, o: number, s: string): number {
     buf[o++] = c;
   }
   if (i < n) o = strRest(buf, o, s, i);
+  buf[o++] = 0x22;
+  return o;
+}
+
+/** Bytes to JSON for an ASCII byte: 1 copied as it is, 2 a two-character escape, 6 a `\\u` escape; 0 not ASCII. */
+const ASCII_OUT = new Uint8Array(256);
+for (let c = 0; c < 0x80; c++) ASCII_OUT[c] = PLAIN[c] === 1 ? 1 : SHORT_ESCAPES[c] !== undefined ? 2 : 6;
+const ASCII_SHORT = new Uint8Array(128);
+for (const [c, e] of Object.entries(SHORT_ESCAPES)) ASCII_SHORT[Number(c)] = e;
+
+/**
+ * `b`, all ASCII, as a JSON string literal (escaped as `str` escapes it). Returns -1 at the first
+ * byte that is not ASCII, having written garbage the caller writes over.
+ */
+function asciiStr(buf: Buffer, o: number, b: Buffer): number {
+  const out = ASCII_OUT;
+  buf[o++] = 0x22;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    const k = out[c]!;
+    if (k === 1) {
+      buf[o++] = c;
+    } else if (k === 2) {
+      buf[o++] = 0x5c;
+      buf[o++] = ASCII_SHORT[c]!;
+    } else if (k === 6) {
+      buf[o++] = 0x5c;
+      o = unicodeEscape(buf, o, c);
+    } else {
+      return -1;
+    }
+  }
   buf[o++] = 0x22;
   return o;
 }

@@ -78,8 +78,8 @@ export class AgentRuntime {
     const onRecord = options.onRecord;
     this.assembler = new ExchangeAssembler(
       assemblerOptions(config, this.tracer.clock, { ports: options.ports, processPolicy: options.processPolicy }),
-      (record) => {
-        for (const s of sinks) s.offer(record);
+      (record, ex) => {
+        for (const s of sinks) s.offer(record, ex);
         onRecord?.(record);
       },
     );

@@ -11,7 +11,7 @@
  * Two buffers: one fills while the other is being written; at most one write is in flight.
  */
 import type { ExchangeRecord } from '../pipeline/record';
-import { JsonLineWriter } from '../pipeline/record-json';
+import { JsonLineWriter, type BodyBytes } from '../pipeline/record-json';
 import { DEFAULT_QUEUE_BYTES, DeliveryLoop } from './sink';
 
 export interface LineSinkOptions {
@@ -45,7 +45,7 @@ export abstract class LineSink extends DeliveryLoop {
     this.format = options.format;
   }
 
-  offer(record: ExchangeRecord): void {
+  offer(record: ExchangeRecord, bytes?: BodyBytes): void {
     if (this.closing || this.lines >= this.queueSize) {
       this.dropped++;
       return;
@@ -53,7 +53,7 @@ export abstract class LineSink extends DeliveryLoop {
     const w = this.filling;
     const before = w.length;
     try {
-      if (this.format === undefined) w.line(record);
+      if (this.format === undefined) w.line(record, bytes);
       else w.text(`${this.format(record)}\n`);
     } catch {
       // offer never throws (Sink contract): a record the formatter cannot read costs only itself.

@@ -4,6 +4,7 @@
  * cannot keep up drops and counts (DESIGN.md §5: a slow or absent sink never blocks capture).
  */
 import type { ExchangeRecord } from '../pipeline/record';
+import type { BodyBytes } from '../pipeline/record-json';
 import { BoundedQueue } from './bounded-queue';
 
 export interface SinkStats {
@@ -18,8 +19,12 @@ export interface SinkStats {
 export interface Sink {
   /** `uds`, `stdout`, `otlp` or `har`: the exporter's key in the config. */
   readonly name: string;
-  /** Queues `record` for delivery, or counts it as dropped. Main thread; never blocks or throws. */
-  offer(record: ExchangeRecord): void;
+  /**
+   * Queues `record` for delivery, or counts it as dropped. Main thread; never blocks or throws.
+   * `bytes`: the parsed exchange the record was built from, read during the call only (a line
+   * sink copies ASCII bodies from it instead of re-reading their strings).
+   */
+  offer(record: ExchangeRecord, bytes?: BodyBytes): void;
   stats(): SinkStats;
   /**
    * Delivers what is queued, waiting at most `timeoutMs`, then releases sockets and files.
@@ -82,7 +87,7 @@ export abstract class DeliveryLoop implements Sink {
   private pumping = false;
   private idleWaiters: Array<() => void> = [];
 
-  abstract offer(record: ExchangeRecord): void;
+  abstract offer(record: ExchangeRecord, bytes?: BodyBytes): void;
 
   /** Records held and not yet handed to a delivery. */
   protected abstract held(): number;

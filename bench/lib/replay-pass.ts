@@ -8,6 +8,7 @@
 import { MonotonicClock } from '../../agent/capture/clock';
 import { ConnIdTable, decodeBatch } from '../../agent/capture/decode';
 import type { CaptureEvent } from '../../agent/capture/events';
+import type { HttpExchange } from '../../agent/http';
 import { DEFAULT_CONFIG } from '../../agent/config/schema';
 import { ExchangeAssembler, type ExchangeRecord } from '../../agent/pipeline';
 import { assemblerOptions } from '../../agent/runtime/agent-runtime';
@@ -58,7 +59,7 @@ export const REPLAY_STAGES: readonly ReplayStage[] = ['decode', 'assemble', 'ful
 export async function replayPass(rec: Recording, stage: ReplayStage = 'full', exchangesOfFull = 0): Promise<PassResult> {
   const sink = new DiscardingLineSink({ queueSize: DEFAULT_CONFIG.uds_event_queue_size });
   let records = 0;
-  const onRecord = stage === 'full' ? (r: ExchangeRecord) => sink.offer(r) : () => void records++;
+  const onRecord = stage === 'full' ? (r: ExchangeRecord, ex: HttpExchange) => sink.offer(r, ex) : () => void records++;
   const assembler = new ExchangeAssembler(assemblerOptions(DEFAULT_CONFIG, new MonotonicClock()), onRecord);
   const ids = new ConnIdTable();
   const counters = { malformed: 0 };

@@ -1,13 +1,16 @@
 /**
  * The hand-written JSON line is byte for byte what JSON.stringify gives for the record with its
  * keys in DESIGN.md §3 order, for random records (any strings: quotes, control characters,
- * unicode), with and without a response, incomplete, decoded content.
+ * unicode), with and without a response, incomplete, decoded content; bodies written from their
+ * bytes give the same line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { JsonLineWriter, toJsonLine } from '../../agent/pipeline/record-json';
-import type { ExchangeRecord, RequestRecord, ResponseRecord } from '../../agent/pipeline/record';
+import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type RequestRecord, type ResponseRecord } from '../../agent/pipeline/record';
+import { MonotonicClock } from '../../agent/capture/clock';
+import type { HttpExchange } from '../../agent/http';
 
 /** The reference: a fresh object in the contract's key order, serialized by JSON.stringify. */
 function reference(rec: ExchangeRecord): string {
@@ -152,4 +155,36 @@ test('numbers: digit by digit below 2^31, as JSON.stringify writes them beyond',
     rec.request.body_size = n;
     assert.equal(toJsonLine(rec), reference(rec), String(n));
   }
+});
+
+test('bodies copied from the bytes they were decoded from (ASCII) are the same line as from their strings; other bodies read the string', () => {
+  const builder = new RecordBuilder(new MonotonicClock(), []);
+  const conn: ConnectionInfo = { id: '1:2:3', pid: 1, comm: 'nginx', local: { ip: '127.0.0.1', port: 80 }, remote: { ip: '127.0.0.1', port: 5000 }, direction: 'ingress', tls: false };
+  // Printable ASCII, every escape, bytes >= 0x80 (utf8 text, invalid utf8 -> base64), empty.
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 80 }),
+    fc.uint8Array({ maxLength: 80, max: 0x7f }),
+    fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\u007f', 'é', '😀'), maxLength: 30 }).map((s) => Buffer.from(s)),
+  );
+  const msg = (body: Uint8Array, truncated: boolean) => ({ version: '1.1' as const, headers: [], body: Buffer.from(body), bodySize: body.length, bodyTruncated: truncated });
+  fc.assert(
+    fc.property(bytes, bytes, fc.boolean(), fc.boolean(), (q, s, qt, st) => {
+      const ex: HttpExchange = {
+        request: { method: 'POST', target: '/x', ...msg(q, qt) },
+        response: { status: 200, reason: 'OK', ...msg(s, st) },
+        requestStartNs: 1n,
+        requestEndNs: 2n,
+      };
+      const rec = builder.build(ex, conn);
+      const w = new JsonLineWriter(1);
+      w.line(rec, ex);
+      assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+    }),
+    { numRuns: 2000 },
+  );
+  // Bytes that are not what the string was decoded from, of the same length: not ASCII, so not used.
+  const rec = builder.build({ request: { method: 'GET', target: '/', ...msg(Buffer.from('ab'), false) }, response: null, requestStartNs: 1n, requestEndNs: 2n }, conn);
+  const w = new JsonLineWriter(1);
+  w.line(rec, { request: { body: Buffer.from([0xc3, 0xa9]) }, response: null });
+  assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
 });
