@@ -53,13 +53,15 @@ export class StartLineMatcher {
   private state: number;
   /** Bytes matched in the current state (method/target length, prefix index, digits). */
   private n = 0;
+  private readonly initial: number;
 
   constructor(private readonly direction: HttpDirection) {
-    this.state = direction === 'request' ? R_METHOD : S_VERSION;
+    this.initial = direction === 'request' ? R_METHOD : S_VERSION;
+    this.state = this.initial;
   }
 
   reset(): void {
-    this.state = this.direction === 'request' ? R_METHOD : S_VERSION;
+    this.state = this.initial;
     this.n = 0;
     this.result = 'more';
   }
@@ -69,6 +71,16 @@ export class StartLineMatcher {
    * index after the LF ('done'), of the offending byte ('bad'), or `to` ('more').
    */
   feed(buf: Buffer, from: number, to: number): number {
+    // Almost every line arrives whole and valid: matched with loops over locals first. Anything
+    // else (a line cut by the chunk's end, a bad byte) goes through the byte machine from the
+    // start, which alone decides 'more' and where 'bad' is.
+    if (this.state === this.initial && this.n === 0) {
+      const end = this.direction === 'request' ? wholeRequestLine(buf, from, to) : wholeStatusLine(buf, from, to);
+      if (end > 0) {
+        this.result = 'done';
+        return end;
+      }
+    }
     for (let i = from; i < to; i++) {
       if (!this.step(buf[i])) {
         this.result = 'bad';
@@ -136,6 +148,50 @@ export class StartLineMatcher {
     this.n = 0;
     return true;
   }
+}
+
+/** After the line end at `i` (CR LF or LF, within `to`), or -1. */
+function lineEndAt(buf: Buffer, i: number, to: number): number {
+  if (i < to && buf[i] === LF) return i + 1;
+  return i + 1 < to && buf[i] === CR && buf[i + 1] === LF ? i + 2 : -1;
+}
+
+/** `HTTP/1.0` or `HTTP/1.1` at `i`, within `to`. */
+function versionAt(buf: Buffer, i: number, to: number): boolean {
+  if (i + 8 > to) return false;
+  for (let k = 0; k < 7; k++) if (buf[i + k] !== VERSION_PREFIX[k]) return false;
+  return buf[i + 7] === 0x30 || buf[i + 7] === 0x31;
+}
+
+/** A whole, valid request line at `from` (the grammar above): the index after its LF, else -1. */
+function wholeRequestLine(buf: Buffer, from: number, to: number): number {
+  let i = from;
+  while (i < to && TCHAR[buf[i]] === 1) i++;
+  if (i === from || i >= to || buf[i] !== SP) return -1;
+  const target = ++i;
+  while (i < to) {
+    const b = buf[i];
+    if (b <= 0x20 || b === 0x7f) break; // isTargetByte, inlined
+    i++;
+  }
+  if (i === target || i >= to || buf[i] !== SP) return -1;
+  return versionAt(buf, i + 1, to) ? lineEndAt(buf, i + 9, to) : -1;
+}
+
+/** A whole, valid status line at `from`: the index after its LF, else -1. */
+function wholeStatusLine(buf: Buffer, from: number, to: number): number {
+  if (!versionAt(buf, from, to) || from + 12 > to || buf[from + 8] !== SP) return -1;
+  for (let k = 9; k < 12; k++) if (buf[from + k] < 0x30 || buf[from + k] > 0x39) return -1;
+  let i = from + 12;
+  if (i < to && buf[i] === SP) {
+    i++;
+    while (i < to) {
+      const b = buf[i];
+      if (b !== 0x09 && (b < 0x20 || b === 0x7f)) break; // isReasonByte, inlined
+      i++;
+    }
+  }
+  return lineEndAt(buf, i, to);
 }
 
 /** True when `buf[from, to)` is exactly one start line, line end included. */

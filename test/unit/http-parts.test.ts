@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import * as zlib from 'node:zlib';
 import { StartLineMatcher, isStartLine } from '../../agent/http/start-line';
 import { findStartLine } from '../../agent/http/resync';
@@ -66,6 +67,36 @@ test('the matcher carries its state across chunks', () => {
   let p = 0;
   for (let i = 1; i <= line.length && m.result === 'more'; i++) p = m.feed(line, i - 1, i);
   assert.deepEqual([m.result, p], ['done', 25]);
+});
+
+test('a line matched whole (the loops over a line that arrived in one piece) ends where the byte machine ends it, or is left to it', () => {
+  // Fed byte by byte, only the byte machine runs (a one-byte piece is never a whole line).
+  const machine = (direction: 'request' | 'response', buf: Buffer): [string, number] => {
+    const m = new StartLineMatcher(direction);
+    for (let i = 0; i < buf.length; i++) {
+      const p = m.feed(buf, i, i + 1);
+      if (m.result !== 'more') return [m.result, p];
+    }
+    return [m.result, buf.length];
+  };
+  const pieces = ['GET', 'HTTP/1.', 'HTTP/1.1', 'HTTP/1.0', ' ', '  ', '/a', '\r', '\n', '\r\n', '200', '20', 'OK', '\t', '\x7f', '\x00', '\xe9', '*', 'x', '1', '\x16'];
+  const tail = fc.array(fc.constantFrom(...pieces), { maxLength: 3 }).map((ps) => ps.join(''));
+  const end = fc.constantFrom('\r\n', '\n', '\r', '', '\r\nHost: x\r\n');
+  // Lines built to the grammar (or one piece off it), and arbitrary runs of the pieces.
+  const line = fc.oneof(
+    fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((ps) => b(ps.join(''))),
+    fc.tuple(fc.constantFrom('GET', 'M-SEARCH', 'x', ''), fc.constantFrom('/', '*', '/a\xe9?b', ''), fc.constantFrom('0', '1', '2'), tail, end).map(([m, t, v, x, e]) => b(`${m} ${t} HTTP/1.${v}${x}${e}`)),
+    fc.tuple(fc.constantFrom('0', '1', '2'), fc.constantFrom('200', '20', '2000', 'abc'), fc.constantFrom('', ' ', ' OK', ' a\tb\xe9', ' O\x01K'), tail, end).map(([v, c, r, x, e]) => b(`HTTP/1.${v} ${c}${r}${x}${e}`)),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom('request' as const, 'response' as const), line, fc.nat(4), (direction, buf, cut) => {
+      const to = Math.max(0, buf.length - cut);
+      const m = new StartLineMatcher(direction);
+      const p = m.feed(buf, 0, to);
+      assert.deepEqual([m.result, p], machine(direction, buf.subarray(0, to)), JSON.stringify(buf.toString('latin1')));
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 test('resync candidates: where a start line that ends a line begins', () => {
