@@ -169,11 +169,7 @@ function wholeRequestLine(buf: Buffer, from: number, to: number): number {
   while (i < to && TCHAR[buf[i]] === 1) i++;
   if (i === from || i >= to || buf[i] !== SP) return -1;
   const target = ++i;
-  while (i < to) {
-    const b = buf[i];
-    if (b <= 0x20 || b === 0x7f) break; // isTargetByte, inlined
-    i++;
-  }
+  while (i < to && isTargetByte(buf[i])) i++;
   if (i === target || i >= to || buf[i] !== SP) return -1;
   return versionAt(buf, i + 1, to) ? lineEndAt(buf, i + 9, to) : -1;
 }
@@ -185,11 +181,7 @@ function wholeStatusLine(buf: Buffer, from: number, to: number): number {
   let i = from + 12;
   if (i < to && buf[i] === SP) {
     i++;
-    while (i < to) {
-      const b = buf[i];
-      if (b !== 0x09 && (b < 0x20 || b === 0x7f)) break; // isReasonByte, inlined
-      i++;
-    }
+    while (i < to && isReasonByte(buf[i])) i++;
   }
   return lineEndAt(buf, i, to);
 }

@@ -25,7 +25,9 @@ const HEX = '0123456789abcdef';
 /** 1 for the ASCII characters a JSON string holds as they are (printable, not `"` or `\\`). */
 const PLAIN = new Uint8Array(128);
 for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
-const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
+/** The letter after the backslash of a two-character escape, by ASCII code; 0: a `\u` escape or none. */
+const SHORT_ESCAPES = new Uint8Array(128);
+for (const [c, e] of [[0x08, 0x62], [0x09, 0x74], [0x0a, 0x6e], [0x0c, 0x66], [0x0d, 0x72], [0x22, 0x22], [0x5c, 0x5c]]) SHORT_ESCAPES[c!] = e!;
 
 /** The record's fixed parts, in the order `record` writes them. */
 const K = (s: string): Uint8Array => Buffer.from(s, 'latin1');
@@ -338,9 +340,7 @@ function str(buf: Buffer, o: number, s: string): number {
 
 /** Bytes to JSON for an ASCII byte: 1 copied as it is, 2 a two-character escape, 6 a `\\u` escape; 0 not ASCII. */
 const ASCII_OUT = new Uint8Array(256);
-for (let c = 0; c < 0x80; c++) ASCII_OUT[c] = PLAIN[c] === 1 ? 1 : SHORT_ESCAPES[c] !== undefined ? 2 : 6;
-const ASCII_SHORT = new Uint8Array(128);
-for (const [c, e] of Object.entries(SHORT_ESCAPES)) ASCII_SHORT[Number(c)] = e;
+for (let c = 0; c < 0x80; c++) ASCII_OUT[c] = PLAIN[c] === 1 ? 1 : SHORT_ESCAPES[c] !== 0 ? 2 : 6;
 
 /**
  * `b`, all ASCII, as a JSON string literal (escaped as `str` escapes it). Returns -1 at the first
@@ -356,7 +356,7 @@ function asciiStr(buf: Buffer, o: number, b: Buffer): number {
       buf[o++] = c;
     } else if (k === 2) {
       buf[o++] = 0x5c;
-      buf[o++] = ASCII_SHORT[c]!;
+      buf[o++] = SHORT_ESCAPES[c]!;
     } else if (k === 6) {
       buf[o++] = 0x5c;
       o = unicodeEscape(buf, o, c);
@@ -376,9 +376,9 @@ function strRest(buf: Buffer, o: number, s: string, i: number): number {
     if (c < 0x80 && PLAIN[c] === 1) {
       buf[o++] = c;
     } else if (c < 0x80) {
-      const short = SHORT_ESCAPES[c];
+      const short = SHORT_ESCAPES[c]!;
       buf[o++] = 0x5c;
-      if (short !== undefined) {
+      if (short !== 0) {
         buf[o++] = short;
       } else {
         o = unicodeEscape(buf, o, c);
