@@ -16,6 +16,14 @@ import type { StartLineMatcher } from './start-line';
 const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
+/** A start line's or field's LF followed by an empty CR LF line: how nearly every head ends. */
+const LF_CR_LF = Buffer.from('\n\r\n', 'latin1');
+
+/**
+ * Returned by a head parser for a block whose first empty line is not its end: the scanner's
+ * whole-head search (below) guessed the end wrong, and the head must be scanned byte by byte.
+ */
+export const RESCAN = 'rescan';
 
 export type BlockStatus = 'more' | 'done' | HttpParseErrorCode;
 
@@ -30,6 +38,8 @@ export class BlockScanner {
   /** Bytes of the current line seen in earlier chunks, and whether the last of them was CR. */
   private lineBytes = 0;
   private lastCr = false;
+  /** Set by `rescan`: this block is scanned byte by byte, without the whole-head search. */
+  private exact = false;
 
   /** `startLine`: the grammar the first line must follow (heads); null for trailer sections. */
   constructor(
@@ -45,7 +55,18 @@ export class BlockScanner {
     this.lines = 0;
     this.lineBytes = 0;
     this.lastCr = false;
+    this.exact = false;
     this.startLine?.reset();
+  }
+
+  /**
+   * Starts the block over, byte by byte: its head parser answered RESCAN. Feed it the same chunk
+   * from the same position again (the whole-head search only runs on a block that starts in the
+   * chunk it is fed, so nothing of it is held).
+   */
+  rescan(): void {
+    this.begin();
+    this.exact = true;
   }
 
   /** Begins a head whose start line (line end included) was already found by a resync. */
@@ -87,6 +108,10 @@ export class BlockScanner {
           break;
         }
         this.lines = 1;
+        if (this.total === 0 && !this.exact) {
+          const end = this.wholeHeadEnd(buf, from, p, limit);
+          if (end !== -1) return this.succeed(buf, from, end);
+        }
         i = p;
         continue;
       }
@@ -111,6 +136,25 @@ export class BlockScanner {
     this.acc.append(buf, from, buf.length);
     this.total += buf.length - from;
     return buf.length;
+  }
+
+  /**
+   * The end of a head that starts in this chunk and ends in it with CR LF CR LF (or LF CR LF):
+   * one native search instead of the byte loop, which costs ~1 ns a byte (a 245-byte nginx head:
+   * ~100 ns against ~300 ns). Only a guess: a bare LF LF before the match would end the head
+   * earlier, and the head parser, which walks every line anyway, answers RESCAN for such a
+   * block. A block too short to hold more than `maxLines` lines (each one at least a byte and
+   * its LF) cannot fail the line limit, so the limit is not counted here; a longer one, or one
+   * past `maxBytes`, is left to the loop, which decides those errors where they are.
+   * `from`: the block's first byte; `p`: after the start line's LF.
+   */
+  private wholeHeadEnd(buf: Buffer, from: number, p: number, limit: number): number {
+    const at = buf.indexOf(LF_CR_LF, p - 1);
+    if (at === -1) return -1;
+    const end = at + 3;
+    // The loop fails a block once its lines, start line included, reach maxLines + 2; that needs
+    // 2 * (maxLines + 2) bytes and the empty line's LF.
+    return end <= limit && end - from <= 2 * this.maxLines + 4 ? end : -1;
   }
 
   private succeed(buf: Buffer, from: number, end: number): number {

@@ -80,7 +80,7 @@ export class ChunkedDecoder {
           const block = this.trailerScanner.block;
           const err = parseFields(block, block.toString('latin1'), 0, fields);
           this.trailerScanner.release();
-          if (err !== null) return this.fail(err, i);
+          if (typeof err === 'string') return this.fail(err, i);
           if (fields.length > 0) this.trailers = fields;
           this.status = 'done';
           return i;

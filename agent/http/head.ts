@@ -1,4 +1,5 @@
 /** A complete head (start line and fields), parsed from a block the scanner delimited. */
+import { RESCAN } from './block-scanner';
 import type { HttpParseErrorCode } from './error-codes';
 import { parseFields } from './headers';
 import type { HttpHeaders, HttpVersion } from './types';
@@ -27,13 +28,18 @@ function firstLine(block: Buffer): [end: number, next: number] {
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
-/** `block`'s first line already passed the start-line grammar (scanner or resync). */
-export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCode {
+/**
+ * Both head parsers take a block whose first line already passed the start-line grammar
+ * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (the
+ * scanner's whole-head search can guess wrong; see BlockScanner).
+ */
+export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
-  const err = parseFields(block, text, next, headers);
-  if (err !== null) return err;
+  const fieldsEnd = parseFields(block, text, next, headers);
+  if (typeof fieldsEnd === 'string') return fieldsEnd;
+  if (fieldsEnd !== block.length) return RESCAN;
   const sp1 = block.indexOf(SP);
   const sp2 = block.lastIndexOf(SP, end - 1);
   return {
@@ -44,13 +50,14 @@ export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCod
   };
 }
 
-/** `block`'s first line already passed the start-line grammar: `HTTP/1.x NNN[ reason]`. */
-export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorCode {
+/** The start line is `HTTP/1.x NNN[ reason]`. */
+export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
-  const err = parseFields(block, text, next, headers);
-  if (err !== null) return err;
+  const fieldsEnd = parseFields(block, text, next, headers);
+  if (typeof fieldsEnd === 'string') return fieldsEnd;
+  if (fieldsEnd !== block.length) return RESCAN;
   return {
     version: block[7] === 0x31 ? '1.1' : '1.0',
     status: (block[9] - 0x30) * 100 + (block[10] - 0x30) * 10 + (block[11] - 0x30),

@@ -21,7 +21,9 @@ export function trimOws(s: string): string {
 }
 
 /**
- * Parses the field lines of `block` from `from` up to the empty line, appending to `out`.
+ * Parses the field lines of `block` from `from` up to the empty line, appending to `out`, and
+ * returns the index after that empty line (`block.length` when there is none): for a block the
+ * scanner delimited that is its end, and a head parser answers RESCAN when it is not.
  * `text` is `block` decoded as latin1 (one char per byte, so offsets agree): bytes are scanned
  * in the buffer, strings are cut from the one decoded string, which costs one native call per
  * head instead of two per field.
@@ -30,7 +32,7 @@ export function trimOws(s: string): string {
  * is tolerated; a line without a colon or with a name that is not a token is an error, which
  * also keeps text a resync ran into from passing as a head.
  */
-export function parseFields(block: Buffer, text: string, from: number, out: HttpHeaders): HttpParseErrorCode | null {
+export function parseFields(block: Buffer, text: string, from: number, out: HttpHeaders): number | HttpParseErrorCode {
   const tchar = TCHAR;
   let i = from;
   while (i < block.length) {
@@ -39,7 +41,7 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
     if (lf === -1) lf = block.length;
     let end = lf;
     if (end > i && block[end - 1] === CR) end--;
-    if (end === i) return null;
+    if (end === i) return lf + 1;
     let vs: number;
     let nameEnd = i;
     const folded = block[i] === SP || block[i] === HTAB;
@@ -64,7 +66,7 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
     }
     i = lf + 1;
   }
-  return null;
+  return block.length;
 }
 
 /**

@@ -8,7 +8,7 @@
  * After an error the direction drops the message whose head was bad, or ends as truncated the
  * message whose body framing broke, counts the error and resyncs.
  */
-import { BlockScanner } from './block-scanner';
+import { BlockScanner, RESCAN } from './block-scanner';
 import { BodyCollector } from './body-collector';
 import { contentCodings, decodeContent } from './body-decoding';
 import { ChunkedDecoder } from './chunked';
@@ -94,7 +94,7 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
   constructor(
     private readonly direction: HttpDirection,
     private readonly limits: HttpParserLimits,
-    private readonly parseHead: (block: Buffer) => H | HttpParseErrorCode,
+    private readonly parseHead: (block: Buffer) => H | HttpParseErrorCode | typeof RESCAN,
     private readonly events: MessageEvents<H>,
   ) {
     this.scanner = new BlockScanner(limits.maxHeaderBytes, limits.maxHeaders, new StartLineMatcher(direction));
@@ -301,6 +301,11 @@ export class MessageParser<H extends { readonly headers: HttpHeaders }> {
     const block = this.scanner.block;
     const head = this.parseHead(block);
     this.scanner.release();
+    if (head === RESCAN) {
+      // The whole-head search ended the block past its first empty line (see BlockScanner).
+      this.scanner.rescan();
+      return this.headBytes(buf, i, ts);
+    }
     if (typeof head === 'string') {
       this.droppedHeadBytes += block.length;
       this.headFailed(head);

@@ -199,6 +199,16 @@ const cases: Case[] = [
     exchanges: ['GET /lf -> 200 "ok"'],
   },
   {
+    name: 'a bare LF empty line ends a head even when a CR LF CR LF comes later in the same chunk',
+    steps: [
+      { req: 'GET /early HTTP/1.1\nHost: x\n\nGET /next HTTP/1.1\r\nHost: y\r\n\r\n' },
+      { res: 'HTTP/1.1 200 OK\nContent-Length: 5\n\nab\n\r\nHTTP/1.1 201 Created\r\n\nContent-Length: 9\r\n\r\n' },
+    ],
+    // The second response's head ends at its bare LF line: `Content-Length: 9` and the rest are
+    // bytes after a message without a length (read to the close).
+    exchanges: ['GET /early -> 200 "ab\\n\\r\\n"', 'GET /next -> 201 "Content-Length: 9\\r\\n\\r\\n"'],
+  },
+  {
     name: 'empty lines between messages are tolerated',
     steps: [
       { req: `${m(['POST /1 HTTP/1.1', 'Content-Length: 1'], 'x')}\r\n\r\n${get('/2')}` },
