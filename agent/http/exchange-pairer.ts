@@ -54,6 +54,7 @@ function withMessageFields<T extends object>(out: T, m: ParsedMessage<RequestHea
   const o = out as T & Mutable<Omit<HttpRequest, 'method' | 'target'>>;
   o.version = m.head.version;
   o.headers = m.head.headers;
+  if (m.head.headBytes !== undefined) o.headBytes = m.head.headBytes;
   o.body = m.body;
   o.bodySize = m.bodySize;
   o.bodyTruncated = m.bodyTruncated;

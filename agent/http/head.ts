@@ -2,13 +2,14 @@
 import { RESCAN } from './block-scanner';
 import type { HttpParseErrorCode } from './error-codes';
 import { parseFields } from './headers';
-import type { HttpHeaders, HttpVersion } from './types';
+import type { HeadBytes, HttpHeaders, HttpVersion } from './types';
 
 export interface RequestHead {
   readonly method: string;
   readonly target: string;
   readonly version: HttpVersion;
   readonly headers: HttpHeaders;
+  readonly headBytes: HeadBytes | undefined;
 }
 
 export interface ResponseHead {
@@ -16,6 +17,7 @@ export interface ResponseHead {
   readonly status: number;
   readonly reason: string;
   readonly headers: HttpHeaders;
+  readonly headBytes: HeadBytes | undefined;
 }
 
 const LF = 0x0a;
@@ -28,6 +30,11 @@ function firstLine(block: Buffer): [end: number, next: number] {
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
+/** The ranges describe the fields (no obs-fold joined a value): keep a copy of the bytes with them. */
+function headBytesOf(block: Buffer, headers: HttpHeaders, ranges: number[]): HeadBytes | undefined {
+  return ranges.length === 4 * headers.length ? { bytes: Buffer.from(block), ranges } : undefined;
+}
+
 /**
  * Both head parsers take a block whose first line already passed the start-line grammar
  * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (the
@@ -37,7 +44,8 @@ export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCod
   const [end, next] = firstLine(block);
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
-  const fieldsEnd = parseFields(block, text, next, headers);
+  const ranges: number[] = [];
+  const fieldsEnd = parseFields(block, text, next, headers, ranges);
   if (typeof fieldsEnd === 'string') return fieldsEnd;
   if (fieldsEnd !== block.length) return RESCAN;
   const sp1 = block.indexOf(SP);
@@ -47,6 +55,7 @@ export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCod
     target: text.slice(sp1 + 1, sp2),
     version: block[end - 1] === 0x31 ? '1.1' : '1.0',
     headers,
+    headBytes: headBytesOf(block, headers, ranges),
   };
 }
 
@@ -55,7 +64,8 @@ export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorC
   const [end, next] = firstLine(block);
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
-  const fieldsEnd = parseFields(block, text, next, headers);
+  const ranges: number[] = [];
+  const fieldsEnd = parseFields(block, text, next, headers, ranges);
   if (typeof fieldsEnd === 'string') return fieldsEnd;
   if (fieldsEnd !== block.length) return RESCAN;
   return {
@@ -63,5 +73,6 @@ export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorC
     status: (block[9] - 0x30) * 100 + (block[10] - 0x30) * 10 + (block[11] - 0x30),
     reason: end > 13 ? text.slice(13, end) : '',
     headers,
+    headBytes: headBytesOf(block, headers, ranges),
   };
 }

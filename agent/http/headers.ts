@@ -24,6 +24,8 @@ export function trimOws(s: string): string {
  * Parses the field lines of `block` from `from` up to the empty line, appending to `out`, and
  * returns the index after that empty line (`block.length` when there is none): for a block the
  * scanner delimited that is its end, and a head parser answers RESCAN when it is not.
+ * `ranges` (when given) gets each field's four offsets (HeadBytes); an obs-fold that joins a
+ * value empties and stops them, so they describe `out` only if there are four per field.
  * `text` is `block` decoded as latin1 (one char per byte, so offsets agree): bytes are scanned
  * in the buffer, strings are cut from the one decoded string, which costs one native call per
  * head instead of two per field.
@@ -32,7 +34,7 @@ export function trimOws(s: string): string {
  * is tolerated; a line without a colon or with a name that is not a token is an error, which
  * also keeps text a resync ran into from passing as a head.
  */
-export function parseFields(block: Buffer, text: string, from: number, out: HttpHeaders): number | HttpParseErrorCode {
+export function parseFields(block: Buffer, text: string, from: number, out: HttpHeaders, ranges: number[] | null = null): number | HttpParseErrorCode {
   const tchar = TCHAR;
   let i = from;
   while (i < block.length) {
@@ -60,9 +62,15 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
     const value = text.slice(vs, ve);
     if (!folded) {
       out.push([text.slice(i, nameEnd), value]);
+      if (ranges !== null) ranges.push(i, nameEnd, vs, ve);
     } else {
       const last = out[out.length - 1];
-      if (last !== undefined && value !== '') last[1] = last[1] === '' ? value : `${last[1]} ${value}`;
+      if (last !== undefined && value !== '') {
+        last[1] = last[1] === '' ? value : `${last[1]} ${value}`;
+        // The joined value is in no one range: emptied, the ranges no longer match the fields.
+        if (ranges !== null) ranges.length = 0;
+        ranges = null;
+      }
     }
     i = lf + 1;
   }

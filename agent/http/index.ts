@@ -4,6 +4,7 @@ export { DEFAULT_HTTP_PARSER_LIMITS, resolveHttpParserOptions } from './limits';
 export type { HttpParserLimits, HttpParserOptions } from './limits';
 export type { HttpParseErrorCode } from './error-codes';
 export type {
+  HeadBytes,
   HttpConnectionStats,
   HttpDirection,
   HttpExchange,

@@ -16,10 +16,24 @@ export type HttpVersion = '1.0' | '1.1';
  */
 export type HttpHeaders = Array<[name: string, value: string]>;
 
+/**
+ * A head's bytes (a copy: it outlives the capture batch) and where each field's name and value
+ * lie in them, four offsets per field in the order of `headers`: name start, name end, value
+ * start, value end. For writers that copy bytes instead of reading the strings: a fresh header
+ * string, cut from the head's text, costs several times a byte read per character. Absent when
+ * a field's value is not one range of the head (an obs-fold joined lines).
+ */
+export interface HeadBytes {
+  readonly bytes: Buffer;
+  readonly ranges: readonly number[];
+}
+
 /** What requests and responses share. */
 interface HttpMessageFields {
   readonly version: HttpVersion;
   readonly headers: HttpHeaders;
+  /** `headers` as byte ranges of the head, when every value is one range. */
+  readonly headBytes?: HeadBytes;
   /** Fields of a chunked trailer section; present only when the section had any. */
   readonly trailers?: HttpHeaders;
   /** At most `maxBodyBytes` of the body (decoded when `contentDecoded`). */

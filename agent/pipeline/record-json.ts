@@ -9,16 +9,25 @@
  * JSON.stringify gives for the record in contract order (escapes included); a property test
  * holds it to that.
  */
+import type { HeadBytes, HttpHeaders } from '../http';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
+/** A parsed message's bytes: its body, and its header fields with their ranges in the head. */
+export interface MessageBytes {
+  readonly body: Buffer;
+  readonly headers?: HttpHeaders;
+  readonly headBytes?: HeadBytes;
+}
+
 /**
- * The bytes a record's bodies were decoded from: the parsed exchange it was built from
- * (HttpExchange has this shape). Given to `line`, a body that is ASCII is copied from its
- * bytes: a typed-array read costs about half of a `charCodeAt`, and a body is most of a line.
+ * The bytes a record was made from: the parsed exchange it was built from (HttpExchange has
+ * this shape). Given to `line`, a body that is ASCII and every header field the record kept as
+ * parsed (not redacted) are copied from their bytes: a typed-array read costs about half of a
+ * `charCodeAt` on a flat string, and much less than one on a string cut from a head's text.
  */
-export interface BodyBytes {
-  readonly request: { readonly body: Buffer };
-  readonly response: { readonly body: Buffer } | null;
+export interface WireBytes {
+  readonly request: MessageBytes;
+  readonly response: MessageBytes | null;
 }
 
 const HEX = '0123456789abcdef';
@@ -104,7 +113,7 @@ export class JsonLineWriter {
   }
 
   /** Appends the record's JSON line and a newline; `bytes`: what its bodies were decoded from. */
-  line(rec: ExchangeRecord, bytes?: BodyBytes): void {
+  line(rec: ExchangeRecord, bytes?: WireBytes): void {
     this.room(maxLineBytes(rec));
     const o = writeRecord(this.buf, this.length, rec, bytes);
     this.buf[o] = 0x0a;
@@ -153,7 +162,7 @@ function messageBytes(m: RequestRecord | ResponseRecord): number {
 // The writers below take the buffer and the offset to write at and return the offset after what
 // they wrote; the caller made room (maxLineBytes).
 
-function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: BodyBytes | undefined): number {
+function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: WireBytes | undefined): number {
   o = lit(buf, o, K_TS);
   o = str(buf, o, rec.ts);
   o = lit(buf, o, K_DURATION);
@@ -163,7 +172,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: BodyByt
   o = str(buf, o, q.method);
   o = lit(buf, o, K_TARGET);
   o = str(buf, o, q.target);
-  o = message(buf, o, q, bytes?.request.body);
+  o = message(buf, o, q, bytes?.request);
   const s = rec.response;
   if (s === null) {
     o = lit(buf, o, K_NO_RESPONSE);
@@ -172,7 +181,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: BodyByt
     o = num(buf, o, s.status);
     o = lit(buf, o, K_REASON);
     o = str(buf, o, s.reason);
-    o = message(buf, o, s, bytes?.response?.body);
+    o = message(buf, o, s, bytes?.response ?? undefined);
   }
   if (rec.incomplete !== undefined) {
     o = lit(buf, o, K_INCOMPLETE);
@@ -247,22 +256,34 @@ function writeConnectionPart(buf: Buffer, o: number, rec: ExchangeRecord): numbe
   return lit(buf, o, K_REQUEST);
 }
 
-function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bodyBytes: Buffer | undefined): number {
+function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, wire: MessageBytes | undefined): number {
   o = lit(buf, o, K_VERSION);
   o = str(buf, o, m.version);
   o = lit(buf, o, K_HEADERS);
   const h = m.headers;
+  // A record's pair that is the parsed message's pair (the same object: RecordBuilder replaces
+  // only the redacted ones) holds the strings of its ranges in the head's bytes.
+  const head = wire?.headBytes;
+  const parsed = head === undefined ? undefined : wire!.headers;
   for (let i = 0; i < h.length; i++) {
     const pair = h[i]!;
     if (i > 0) buf[o++] = 0x2c; // ,
     buf[o++] = 0x5b; // [
-    o = str(buf, o, pair[0]);
-    buf[o++] = 0x2c;
-    o = str(buf, o, pair[1]);
+    if (parsed !== undefined && parsed[i] === pair) {
+      const r = head!.ranges;
+      const k = 4 * i;
+      o = bytesStr(buf, o, head!.bytes, r[k]!, r[k + 1]!, false);
+      buf[o++] = 0x2c;
+      o = bytesStr(buf, o, head!.bytes, r[k + 2]!, r[k + 3]!, false);
+    } else {
+      o = str(buf, o, pair[0]);
+      buf[o++] = 0x2c;
+      o = str(buf, o, pair[1]);
+    }
     buf[o++] = 0x5d; // ]
   }
   o = lit(buf, o, K_BODY);
-  o = body(buf, o, m, bodyBytes);
+  o = body(buf, o, m, wire?.body);
   o = lit(buf, o, m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
   o = num(buf, o, m.body_size);
   o = lit(buf, o, m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
@@ -278,7 +299,7 @@ function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, body
 function body(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bytes: Buffer | undefined): number {
   const s = m.body;
   if (bytes === undefined || m.body_encoding !== 'utf8' || bytes.length !== s.length) return str(buf, o, s);
-  const at = asciiStr(buf, o, bytes);
+  const at = bytesStr(buf, o, bytes, 0, bytes.length, true);
   // Not ASCII after all (a body changed after the record was built): the string is the record.
   return at >= 0 ? at : str(buf, o, s);
 }
@@ -343,13 +364,14 @@ const ASCII_OUT = new Uint8Array(256);
 for (let c = 0; c < 0x80; c++) ASCII_OUT[c] = PLAIN[c] === 1 ? 1 : SHORT_ESCAPES[c] !== 0 ? 2 : 6;
 
 /**
- * `b`, all ASCII, as a JSON string literal (escaped as `str` escapes it). Returns -1 at the first
- * byte that is not ASCII, having written garbage the caller writes over.
+ * `b[from, to)` read as latin1 (a character per byte) as a JSON string literal: what `str`
+ * writes for that string. `asciiOnly`: the bytes are meant to be ASCII (a utf8 body); returns -1
+ * at the first that is not, having written garbage the caller writes over.
  */
-function asciiStr(buf: Buffer, o: number, b: Buffer): number {
+function bytesStr(buf: Buffer, o: number, b: Buffer, from: number, to: number, asciiOnly: boolean): number {
   const out = ASCII_OUT;
   buf[o++] = 0x22;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = b[i]!;
     const k = out[c]!;
     if (k === 1) {
@@ -360,8 +382,12 @@ function asciiStr(buf: Buffer, o: number, b: Buffer): number {
     } else if (k === 6) {
       buf[o++] = 0x5c;
       o = unicodeEscape(buf, o, c);
-    } else {
+    } else if (asciiOnly) {
       return -1;
+    } else {
+      // U+0080-U+00FF: two bytes of UTF-8.
+      buf[o++] = 0xc0 | (c >> 6);
+      buf[o++] = 0x80 | (c & 0x3f);
     }
   }
   buf[o++] = 0x22;

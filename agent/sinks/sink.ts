@@ -4,7 +4,7 @@
  * cannot keep up drops and counts (DESIGN.md §5: a slow or absent sink never blocks capture).
  */
 import type { ExchangeRecord } from '../pipeline/record';
-import type { BodyBytes } from '../pipeline/record-json';
+import type { WireBytes } from '../pipeline/record-json';
 import { BoundedQueue } from './bounded-queue';
 
 export interface SinkStats {
@@ -24,7 +24,7 @@ export interface Sink {
    * `bytes`: the parsed exchange the record was built from, read during the call only (a line
    * sink copies ASCII bodies from it instead of re-reading their strings).
    */
-  offer(record: ExchangeRecord, bytes?: BodyBytes): void;
+  offer(record: ExchangeRecord, bytes?: WireBytes): void;
   stats(): SinkStats;
   /**
    * Delivers what is queued, waiting at most `timeoutMs`, then releases sockets and files.
@@ -87,7 +87,7 @@ export abstract class DeliveryLoop implements Sink {
   private pumping = false;
   private idleWaiters: Array<() => void> = [];
 
-  abstract offer(record: ExchangeRecord, bytes?: BodyBytes): void;
+  abstract offer(record: ExchangeRecord, bytes?: WireBytes): void;
 
   /** Records held and not yet handed to a delivery. */
   protected abstract held(): number;

@@ -1,8 +1,8 @@
 /**
  * The hand-written JSON line is byte for byte what JSON.stringify gives for the record with its
  * keys in DESIGN.md §3 order, for random records (any strings: quotes, control characters,
- * unicode), with and without a response, incomplete, decoded content; bodies written from their
- * bytes give the same line.
+ * unicode), with and without a response, incomplete, decoded content; bodies and header fields
+ * written from their bytes give the same line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { JsonLineWriter, toJsonLine } from '../../agent/pipeline/record-json';
 import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type RequestRecord, type ResponseRecord } from '../../agent/pipeline/record';
 import { MonotonicClock } from '../../agent/capture/clock';
 import type { HttpExchange } from '../../agent/http';
+import { parseRequestHead, parseResponseHead } from '../../agent/http/head';
 
 /** The reference: a fresh object in the contract's key order, serialized by JSON.stringify. */
 function reference(rec: ExchangeRecord): string {
@@ -187,4 +188,38 @@ test('bodies copied from the bytes they were decoded from (ASCII) are the same l
   const w = new JsonLineWriter(1);
   w.line(rec, { request: { body: Buffer.from([0xc3, 0xa9]) }, response: null });
   assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+});
+
+test('header fields copied from the head\'s bytes are the same line as from their strings: latin1 bytes, escapes, redacted fields, obs-fold', () => {
+  const builder = new RecordBuilder(new MonotonicClock(), ['authorization', 'set-cookie']);
+  const conn: ConnectionInfo = { id: '1:2:3', pid: 1, comm: 'nginx', local: { ip: '127.0.0.1', port: 80 }, remote: { ip: '127.0.0.1', port: 5000 }, direction: 'ingress', tls: false };
+  // Any byte a value may hold but CR and LF, as latin1 characters: escapes, controls, 0x80-0xff.
+  const value = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '\t', '"', '\\', '\u0001', '\u001f', '\u007f', '\u0080', '\u00e9', '\u00ff', '/'), maxLength: 24 });
+  const name = fc.constantFrom('Host', 'Content-Type', 'Authorization', 'set-cookie', 'X-A', 'etag');
+  // A field line, or (rarely) an obs-fold continuation line.
+  const line = fc.oneof({ weight: 9, arbitrary: fc.tuple(name, value).map(([n, v]) => `${n}: ${v}`) }, { weight: 1, arbitrary: value.map((v) => ` ${v}`) });
+  const head = (start: string) => fc.array(line, { maxLength: 7 }).map((lines) => Buffer.from(`${start}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`, 'latin1'));
+  const body = { body: Buffer.alloc(0), bodySize: 0, bodyTruncated: false };
+  let withBytes = 0;
+  fc.assert(
+    fc.property(head('POST /x HTTP/1.1'), head('HTTP/1.1 200 OK'), (qb, sb) => {
+      const q = parseRequestHead(qb);
+      const s = parseResponseHead(sb);
+      assert.ok(typeof q === 'object' && typeof s === 'object');
+      if (q.headBytes !== undefined) withBytes++;
+      const ex: HttpExchange = {
+        request: { method: q.method, target: q.target, version: q.version, headers: q.headers, ...(q.headBytes && { headBytes: q.headBytes }), ...body },
+        response: { status: s.status, reason: s.reason, version: s.version, headers: s.headers, ...(s.headBytes && { headBytes: s.headBytes }), ...body },
+        requestStartNs: 1n,
+        requestEndNs: 2n,
+      };
+      const rec = builder.build(ex, conn);
+      const w = new JsonLineWriter(1);
+      w.line(rec, ex);
+      assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+    }),
+    { numRuns: 2000 },
+  );
+  // Most heads had their bytes kept (an obs-fold that joins a value drops them).
+  assert.ok(withBytes > 1000, String(withBytes));
 });
