@@ -26,7 +26,9 @@ const SP = 0x20;
 
 /** End of the first line (before its CR LF / LF) and the start of the next. */
 function firstLine(block: Buffer): [end: number, next: number] {
-  const lf = block.indexOf(LF);
+  // A loop, not Buffer#indexOf: a start line is a few dozen bytes, less than a native call costs.
+  let lf = 0;
+  while (lf < block.length && block[lf] !== LF) lf++;
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
