@@ -18,6 +18,8 @@ const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
 /** A start line's or field's LF followed by an empty CR LF line: how nearly every head ends. */
 const LF_CR_LF = Buffer.from('\n\r\n', 'latin1');
+/** Bytes past its bound a whole-head search may look at before a view bounds it (a view costs a few dozen ns). */
+const SEARCH_SLACK = 1024;
 
 /**
  * Returned by a head parser for a block whose first empty line is not its end: the scanner's
@@ -149,12 +151,13 @@ export class BlockScanner {
    * `from`: the block's first byte; `p`: after the start line's LF.
    */
   private wholeHeadEnd(buf: Buffer, from: number, p: number, limit: number): number {
-    const at = buf.indexOf(LF_CR_LF, p - 1);
-    if (at === -1) return -1;
-    const end = at + 3;
     // The loop fails a block once its lines, start line included, reach maxLines + 2; that needs
     // 2 * (maxLines + 2) bytes and the empty line's LF.
-    return end <= limit && end - from <= 2 * this.maxLines + 4 ? end : -1;
+    const bound = Math.min(limit, from + 2 * this.maxLines + 4);
+    // Buffer#indexOf has no end: far past the bound (a big chunk, and heads without CR LF CR LF
+    // pipelined in it), search a view, so that no head costs a search of the rest of its chunk.
+    const at = buf.length - bound > SEARCH_SLACK ? buf.subarray(0, bound).indexOf(LF_CR_LF, p - 1) : buf.indexOf(LF_CR_LF, p - 1);
+    return at !== -1 && at + 3 <= bound ? at + 3 : -1;
   }
 
   private succeed(buf: Buffer, from: number, end: number): number {

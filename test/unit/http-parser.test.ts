@@ -209,6 +209,14 @@ const cases: Case[] = [
     exchanges: ['GET /early -> 200 "ab\\n\\r\\n"', 'GET /next -> 201 "Content-Length: 9\\r\\n\\r\\n"'],
   },
   {
+    name: 'heads at the start of a chunk much longer than a head: the whole-head search is bounded, the result the same',
+    steps: [
+      { req: `POST /big HTTP/1.1\r\nContent-Length: 2000\r\n\r\n${'x'.repeat(2000)}GET /lf HTTP/1.1\nHost: y\n\n` },
+      { res: `HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 204 No Content\n\n` },
+    ],
+    exchanges: [`POST /big ${JSON.stringify('x'.repeat(2000))} -> 200`, 'GET /lf -> 204'],
+  },
+  {
     name: 'empty lines between messages are tolerated',
     steps: [
       { req: `${m(['POST /1 HTTP/1.1', 'Content-Length: 1'], 'x')}\r\n\r\n${get('/2')}` },
