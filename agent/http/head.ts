@@ -32,6 +32,13 @@ function firstLine(block: Buffer): [end: number, next: number] {
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
+/** Parses the fields into `headers` and `ranges`; RESCAN when the block goes on past its first empty line. */
+function fields(block: Buffer, text: string, next: number, headers: HttpHeaders, ranges: number[]): HttpParseErrorCode | typeof RESCAN | null {
+  const end = parseFields(block, text, next, headers, ranges);
+  if (typeof end === 'string') return end;
+  return end === block.length ? null : RESCAN;
+}
+
 /** The ranges describe the fields (no obs-fold joined a value): keep a copy of the bytes with them. */
 function headBytesOf(block: Buffer, headers: HttpHeaders, ranges: number[]): HeadBytes | undefined {
   return ranges.length === 4 * headers.length ? { bytes: Buffer.from(block), ranges } : undefined;
@@ -47,9 +54,8 @@ export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCod
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
   const ranges: number[] = [];
-  const fieldsEnd = parseFields(block, text, next, headers, ranges);
-  if (typeof fieldsEnd === 'string') return fieldsEnd;
-  if (fieldsEnd !== block.length) return RESCAN;
+  const err = fields(block, text, next, headers, ranges);
+  if (err !== null) return err;
   const sp1 = block.indexOf(SP);
   const sp2 = block.lastIndexOf(SP, end - 1);
   return {
@@ -67,9 +73,8 @@ export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorC
   const text = block.toString('latin1');
   const headers: HttpHeaders = [];
   const ranges: number[] = [];
-  const fieldsEnd = parseFields(block, text, next, headers, ranges);
-  if (typeof fieldsEnd === 'string') return fieldsEnd;
-  if (fieldsEnd !== block.length) return RESCAN;
+  const err = fields(block, text, next, headers, ranges);
+  if (err !== null) return err;
   return {
     version: block[7] === 0x31 ? '1.1' : '1.0',
     status: (block[9] - 0x30) * 100 + (block[10] - 0x30) * 10 + (block[11] - 0x30),

@@ -158,9 +158,19 @@ test('numbers: digit by digit below 2^31, as JSON.stringify writes them beyond',
   }
 });
 
+/** A connection for records built from parsed exchanges. */
+const CONN: ConnectionInfo = { id: '1:2:3', pid: 1, comm: 'nginx', local: { ip: '127.0.0.1', port: 80 }, remote: { ip: '127.0.0.1', port: 5000 }, direction: 'ingress', tls: false };
+
+/** The exchange's record written with the exchange's bytes is the line JSON.stringify gives for the record. */
+function assertLineFromBytes(builder: RecordBuilder, ex: HttpExchange): void {
+  const rec = builder.build(ex, CONN);
+  const w = new JsonLineWriter(1);
+  w.line(rec, ex);
+  assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+}
+
 test('bodies copied from the bytes they were decoded from (ASCII) are the same line as from their strings; other bodies read the string', () => {
   const builder = new RecordBuilder(new MonotonicClock(), []);
-  const conn: ConnectionInfo = { id: '1:2:3', pid: 1, comm: 'nginx', local: { ip: '127.0.0.1', port: 80 }, remote: { ip: '127.0.0.1', port: 5000 }, direction: 'ingress', tls: false };
   // Printable ASCII, every escape, bytes >= 0x80 (utf8 text, invalid utf8 -> base64), empty.
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 80 }),
@@ -176,15 +186,12 @@ test('bodies copied from the bytes they were decoded from (ASCII) are the same l
         requestStartNs: 1n,
         requestEndNs: 2n,
       };
-      const rec = builder.build(ex, conn);
-      const w = new JsonLineWriter(1);
-      w.line(rec, ex);
-      assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+      assertLineFromBytes(builder, ex);
     }),
     { numRuns: 2000 },
   );
   // Bytes that are not what the string was decoded from, of the same length: not ASCII, so not used.
-  const rec = builder.build({ request: { method: 'GET', target: '/', ...msg(Buffer.from('ab'), false) }, response: null, requestStartNs: 1n, requestEndNs: 2n }, conn);
+  const rec = builder.build({ request: { method: 'GET', target: '/', ...msg(Buffer.from('ab'), false) }, response: null, requestStartNs: 1n, requestEndNs: 2n }, CONN);
   const w = new JsonLineWriter(1);
   w.line(rec, { request: { body: Buffer.from([0xc3, 0xa9]) }, response: null });
   assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
@@ -192,7 +199,6 @@ test('bodies copied from the bytes they were decoded from (ASCII) are the same l
 
 test('header fields copied from the head\'s bytes are the same line as from their strings: latin1 bytes, escapes, redacted fields, obs-fold', () => {
   const builder = new RecordBuilder(new MonotonicClock(), ['authorization', 'set-cookie']);
-  const conn: ConnectionInfo = { id: '1:2:3', pid: 1, comm: 'nginx', local: { ip: '127.0.0.1', port: 80 }, remote: { ip: '127.0.0.1', port: 5000 }, direction: 'ingress', tls: false };
   // Any byte a value may hold but CR and LF, as latin1 characters: escapes, controls, 0x80-0xff.
   const value = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '\t', '"', '\\', '\u0001', '\u001f', '\u007f', '\u0080', '\u00e9', '\u00ff', '/'), maxLength: 24 });
   const name = fc.constantFrom('Host', 'Content-Type', 'Authorization', 'set-cookie', 'X-A', 'etag');
@@ -213,10 +219,7 @@ test('header fields copied from the head\'s bytes are the same line as from thei
         requestStartNs: 1n,
         requestEndNs: 2n,
       };
-      const rec = builder.build(ex, conn);
-      const w = new JsonLineWriter(1);
-      w.line(rec, ex);
-      assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
+      assertLineFromBytes(builder, ex);
     }),
     { numRuns: 2000 },
   );
