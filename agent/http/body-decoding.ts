@@ -5,8 +5,7 @@
  * a decompression bomb cost at most maxDecodedBytes, transiently.
  */
 import * as zlib from 'node:zlib';
-import { fieldTokens } from './headers';
-import type { HttpHeaders } from './types';
+import type { HeaderFields } from './header-fields';
 
 export type DecodeResult =
   | { readonly ok: true; readonly data: Buffer }
@@ -18,8 +17,9 @@ const SUPPORTED = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
  * The content codings to undo, in the order they were applied, or null when there is nothing
  * we can decode (none, only `identity`, or one we do not support: such a body stays raw).
  */
-export function contentCodings(headers: HttpHeaders): string[] | null {
-  const codings = fieldTokens(headers, 'content-encoding').filter((c) => c !== 'identity');
+export function contentCodings(headers: HeaderFields): string[] | null {
+  if (!headers.has('content-encoding')) return null;
+  const codings = headers.tokens('content-encoding').filter((c) => c !== 'identity');
   if (codings.length === 0 || !codings.every((c) => SUPPORTED.has(c))) return null;
   return codings;
 }

@@ -6,9 +6,8 @@
  */
 import { BlockScanner } from './block-scanner';
 import type { HttpParseErrorCode } from './error-codes';
-import { parseFields } from './headers';
+import { HeaderFields } from './header-fields';
 import { MAX_CHUNK_SIZE_HEX_DIGITS, MAX_CHUNK_SIZE_LINE_BYTES, type HttpParserLimits } from './limits';
-import type { HttpHeaders } from './types';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -38,7 +37,7 @@ export interface ChunkDataSink {
 export class ChunkedDecoder {
   status: ChunkedStatus = 'more';
   /** Trailer fields, when the trailer section had any. */
-  trailers: HttpHeaders | undefined;
+  trailers: HeaderFields | undefined;
   private state = SIZE;
   private size = 0;
   private digits = 0;
@@ -76,12 +75,10 @@ export class ChunkedDecoder {
         const s = this.trailerScanner.status;
         if (s === 'more') return i;
         if (s === 'done') {
-          const fields: HttpHeaders = [];
-          const block = this.trailerScanner.block;
-          const err = parseFields(block, block.toString('latin1'), 0, fields);
+          const parsed = HeaderFields.parse(this.trailerScanner.block, 0);
           this.trailerScanner.release();
-          if (typeof err === 'string') return this.fail(err, i);
-          if (fields.length > 0) this.trailers = fields;
+          if (typeof parsed === 'string') return this.fail(parsed, i);
+          if (parsed[0].length > 0) this.trailers = parsed[0];
           this.status = 'done';
           return i;
         }

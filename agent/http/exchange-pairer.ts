@@ -8,7 +8,6 @@
 import type { HttpParseErrorCode } from './error-codes';
 import { NO_BODY, requestFraming, responseFraming, type Framing } from './framing';
 import type { RequestHead, ResponseHead } from './head';
-import { fieldTokens, hasField } from './headers';
 import type { HttpParserLimits } from './limits';
 import type { ParsedMessage } from './message-parser';
 import type { HttpDirection, HttpExchange, HttpRequest, HttpResponse, IncompleteReason } from './types';
@@ -54,7 +53,6 @@ function withMessageFields<T extends object>(out: T, m: ParsedMessage<RequestHea
   const o = out as T & Mutable<Omit<HttpRequest, 'method' | 'target'>>;
   o.version = m.head.version;
   o.headers = m.head.headers;
-  if (m.head.headBytes !== undefined) o.headBytes = m.head.headBytes;
   o.body = m.body;
   o.bodySize = m.bodySize;
   o.bodyTruncated = m.bodyTruncated;
@@ -74,7 +72,7 @@ function toResponse(m: ParsedMessage<ResponseHead>): HttpResponse {
 /** The protocol a switching response moves to: `connect`, or the Upgrade token (`websocket`, `h2c`). */
 function switchedTo(response: ResponseHead, request: RequestHead): string {
   if (request.method === 'CONNECT' && response.status !== 101) return 'connect';
-  return fieldTokens(response.headers, 'upgrade')[0] ?? fieldTokens(request.headers, 'upgrade')[0] ?? 'unknown';
+  return response.headers.tokens('upgrade')[0] ?? request.headers.tokens('upgrade')[0] ?? 'unknown';
 }
 
 export class ExchangePairer {
@@ -137,7 +135,7 @@ export class ExchangePairer {
     // A client waits for the verdict on CONNECT / Upgrade before sending the other protocol,
     // but the capture may deliver those bytes before the response: they must not be parsed
     // as HTTP unless the server declines.
-    const wantsSwitch = e.head.method === 'CONNECT' || hasField(e.head.headers, 'upgrade');
+    const wantsSwitch = e.head.method === 'CONNECT' || e.head.headers.has('upgrade');
     e.awaitsVerdict = wantsSwitch && isWaiting(e);
     this.settle(e);
     return e.awaitsVerdict;

@@ -4,9 +4,9 @@
  * the connection. Transfer-Encoding wins over Content-Length.
  */
 import type { HttpParseErrorCode } from './error-codes';
-import { fieldTokens, hasField, nameIs, trimOws } from './headers';
 import type { RequestHead, ResponseHead } from './head';
-import type { HttpHeaders } from './types';
+import type { HeaderFields } from './header-fields';
+import { trimOws } from './headers';
 
 export type Framing =
   | { readonly kind: 'none' }
@@ -38,18 +38,17 @@ function decimal(s: string): number {
  * The Content-Length, null when absent. Duplicates (separate fields or a comma list) are fine
  * when they agree, since proxies repeat it; disagreeing values make the length unknowable.
  */
-export function contentLength(headers: HttpHeaders): number | null | 'bad_content_length' {
-  // Once per message: the fields are walked in place, and only a comma list is split.
+export function contentLength(headers: HeaderFields): number | null | 'bad_content_length' {
+  // Once per message: read from the field's bytes; only a comma list (or a joined obs-fold) is a string.
   let length: number | null = null;
-  for (let i = 0; i < headers.length; i++) {
-    if (!nameIs(headers[i]![0], 'content-length')) continue;
-    const value = headers[i]![1];
-    if (value.indexOf(',') === -1) {
-      length = agreeing(length, decimal(trimOws(value)));
+  for (let i = headers.indexOf('content-length'); i !== -1; i = headers.indexOf('content-length', i + 1)) {
+    const n = headers.decimal(i);
+    if (n >= 0) {
+      length = agreeing(length, n);
       if (length === -1) return 'bad_content_length';
       continue;
     }
-    for (const part of value.split(',')) {
+    for (const part of headers.value(i).split(',')) {
       length = agreeing(length, decimal(trimOws(part)));
       if (length === -1) return 'bad_content_length';
     }
@@ -62,7 +61,7 @@ function agreeing(seen: number | null, n: number): number {
   return n < 0 || (seen !== null && n !== seen) ? -1 : n;
 }
 
-function lengthFraming(headers: HttpHeaders): Framing | HttpParseErrorCode | null {
+function lengthFraming(headers: HeaderFields): Framing | HttpParseErrorCode | null {
   const length = contentLength(headers);
   if (length === null || typeof length === 'string') return length;
   return length === 0 ? NO_BODY : { kind: 'length', length };
@@ -71,8 +70,8 @@ function lengthFraming(headers: HttpHeaders): Framing | HttpParseErrorCode | nul
 export function requestFraming(head: RequestHead): Framing | HttpParseErrorCode {
   // RFC 9110 §9.3.6: a CONNECT request has no content, whatever its fields say.
   if (head.method === 'CONNECT') return NO_BODY;
-  if (hasField(head.headers, 'transfer-encoding')) {
-    const codings = fieldTokens(head.headers, 'transfer-encoding');
+  if (head.headers.has('transfer-encoding')) {
+    const codings = head.headers.tokens('transfer-encoding');
     // A request body not ending in chunked has no knowable end (RFC 9112 §6.3 rule 4).
     return codings[codings.length - 1] === 'chunked' ? CHUNKED : 'bad_transfer_encoding';
   }
@@ -85,8 +84,8 @@ export function responseFraming(head: ResponseHead, method: string | undefined):
   if (s === 101) return TUNNEL;
   if (method === 'CONNECT' && s >= 200 && s < 300) return TUNNEL;
   if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return NO_BODY;
-  if (hasField(head.headers, 'transfer-encoding')) {
-    const codings = fieldTokens(head.headers, 'transfer-encoding');
+  if (head.headers.has('transfer-encoding')) {
+    const codings = head.headers.tokens('transfer-encoding');
     return codings[codings.length - 1] === 'chunked' ? CHUNKED : UNTIL_EOF;
   }
   return lengthFraming(head.headers) ?? UNTIL_EOF;

@@ -1,23 +1,21 @@
 /** A complete head (start line and fields), parsed from a block the scanner delimited. */
 import { RESCAN } from './block-scanner';
 import type { HttpParseErrorCode } from './error-codes';
-import { parseFields } from './headers';
-import type { HeadBytes, HttpHeaders, HttpVersion } from './types';
+import { HeaderFields } from './header-fields';
+import type { HttpVersion } from './types';
 
 export interface RequestHead {
   readonly method: string;
   readonly target: string;
   readonly version: HttpVersion;
-  readonly headers: HttpHeaders;
-  readonly headBytes: HeadBytes | undefined;
+  readonly headers: HeaderFields;
 }
 
 export interface ResponseHead {
   readonly version: HttpVersion;
   readonly status: number;
   readonly reason: string;
-  readonly headers: HttpHeaders;
-  readonly headBytes: HeadBytes | undefined;
+  readonly headers: HeaderFields;
 }
 
 const LF = 0x0a;
@@ -32,16 +30,25 @@ function firstLine(block: Buffer): [end: number, next: number] {
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
-/** Parses the fields into `headers` and `ranges`; RESCAN when the block goes on past its first empty line. */
-function fields(block: Buffer, text: string, next: number, headers: HttpHeaders, ranges: number[]): HttpParseErrorCode | typeof RESCAN | null {
-  const end = parseFields(block, text, next, headers, ranges);
-  if (typeof end === 'string') return end;
-  return end === block.length ? null : RESCAN;
+/** The head's fields; RESCAN when the block goes on past its first empty line. */
+function fields(block: Buffer, next: number): HeaderFields | HttpParseErrorCode | typeof RESCAN {
+  const parsed = HeaderFields.parse(block, next);
+  if (typeof parsed === 'string') return parsed;
+  return parsed[1] === block.length ? parsed[0] : RESCAN;
 }
 
-/** The ranges describe the fields (no obs-fold joined a value): keep a copy of the bytes with them. */
-function headBytesOf(block: Buffer, headers: HttpHeaders, ranges: number[]): HeadBytes | undefined {
-  return ranges.length === 4 * headers.length ? { bytes: Buffer.from(block), ranges } : undefined;
+/** The request methods most requests use, as constants: no string is cut for them. */
+const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/** `block[0, end)` as latin1 text, a known method when it is one. */
+function method(block: Buffer, end: number): string {
+  for (const m of METHODS) {
+    if (m.length !== end) continue;
+    let k = 0;
+    while (k < end && block[k] === m.charCodeAt(k)) k++;
+    if (k === end) return m;
+  }
+  return block.toString('latin1', 0, end);
 }
 
 /**
@@ -51,35 +58,35 @@ function headBytesOf(block: Buffer, headers: HttpHeaders, ranges: number[]): Hea
  */
 export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
-  const text = block.toString('latin1');
-  const headers: HttpHeaders = [];
-  const ranges: number[] = [];
-  const err = fields(block, text, next, headers, ranges);
-  if (err !== null) return err;
-  const sp1 = block.indexOf(SP);
-  const sp2 = block.lastIndexOf(SP, end - 1);
+  const headers = fields(block, next);
+  if (!(headers instanceof HeaderFields)) return headers;
+  // The start line passed the grammar: one SP after the method, one before the version.
+  let sp1 = 0;
+  while (block[sp1] !== SP) sp1++;
+  let sp2 = end - 1;
+  while (block[sp2] !== SP) sp2--;
   return {
-    method: text.slice(0, sp1),
-    target: text.slice(sp1 + 1, sp2),
+    method: method(block, sp1),
+    target: block.toString('latin1', sp1 + 1, sp2),
     version: block[end - 1] === 0x31 ? '1.1' : '1.0',
     headers,
-    headBytes: headBytesOf(block, headers, ranges),
   };
+}
+
+/** The reason phrase, `block[13, end)`: "OK" as a constant, the commonest by far. */
+function reason(block: Buffer, end: number): string {
+  return end === 15 && block[13] === 0x4f && block[14] === 0x4b ? 'OK' : block.toString('latin1', 13, end);
 }
 
 /** The start line is `HTTP/1.x NNN[ reason]`. */
 export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
-  const text = block.toString('latin1');
-  const headers: HttpHeaders = [];
-  const ranges: number[] = [];
-  const err = fields(block, text, next, headers, ranges);
-  if (err !== null) return err;
+  const headers = fields(block, next);
+  if (!(headers instanceof HeaderFields)) return headers;
   return {
     version: block[7] === 0x31 ? '1.1' : '1.0',
     status: (block[9] - 0x30) * 100 + (block[10] - 0x30) * 10 + (block[11] - 0x30),
-    reason: end > 13 ? text.slice(13, end) : '',
+    reason: end > 13 ? reason(block, end) : '',
     headers,
-    headBytes: headBytesOf(block, headers, ranges),
   };
 }

@@ -1,11 +1,11 @@
 /**
- * Header fields: parsed straight from the head's bytes (no intermediate strings per line), and
- * the few lookups framing needs. Field names keep their case; lookups compare lowercased names.
+ * Field lines: found in the head's bytes as offsets (HeaderFields holds them and makes strings
+ * on demand), and the optional-whitespace rule values are trimmed by.
  */
 import type { HttpParseErrorCode } from './error-codes';
 import { TCHAR } from './start-line';
-import type { HttpHeaders } from './types';
 
+const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
@@ -21,26 +21,24 @@ export function trimOws(s: string): string {
 }
 
 /**
- * Parses the field lines of `block` from `from` up to the empty line, appending to `out`, and
- * returns the index after that empty line (`block.length` when there is none): for a block the
- * scanner delimited that is its end, and a head parser answers RESCAN when it is not.
- * `ranges` (when given) gets each field's four offsets (HeadBytes); an obs-fold that joins a
- * value empties and stops them, so they describe `out` only if there are four per field.
- * `text` is `block` decoded as latin1 (one char per byte, so offsets agree): bytes are scanned
- * in the buffer, strings are cut from the one decoded string, which costs one native call per
- * head instead of two per field.
- * An obs-fold line (leading SP/HTAB) continues the previous field, joined with one space; one
- * before any field is ignored, as RFC 9112 §2.2 allows. Whitespace between a name and its colon
- * is tolerated; a line without a colon or with a name that is not a token is an error, which
- * also keeps text a resync ran into from passing as a head.
+ * Finds the field lines of `block` from `from` up to the empty line, pushing four offsets per
+ * line onto `ranges` (name start, name end, value start, value end; the value without its
+ * surrounding whitespace), and returns the index after that empty line (`block.length` when
+ * there is none): for a block the scanner delimited that is its end, and a head parser answers
+ * RESCAN when it is not. No strings are made here (HeaderFields makes them on demand).
+ * An obs-fold line (leading SP/HTAB) is pushed with a name start of -1: it continues the field
+ * before it (HeaderFields joins it). Whitespace between a name and its colon is tolerated; a
+ * line without a colon or with a name that is not a token is an error, which also keeps text a
+ * resync ran into from passing as a head.
  */
-export function parseFields(block: Buffer, text: string, from: number, out: HttpHeaders, ranges: number[] | null = null): number | HttpParseErrorCode {
+export function parseFieldRanges(block: Buffer, from: number, ranges: number[]): number | HttpParseErrorCode {
   const tchar = TCHAR;
+  const n = block.length;
   let i = from;
-  while (i < block.length) {
-    // On the string: a builtin, cheaper than Buffer#indexOf's native call for short lines.
-    let lf = text.indexOf('\n', i);
-    if (lf === -1) lf = block.length;
+  while (i < n) {
+    // A loop, not Buffer#indexOf: a field line is a few dozen bytes, less than a native call costs.
+    let lf = i;
+    while (lf < n && block[lf] !== LF) lf++;
     let end = lf;
     if (end > i && block[end - 1] === CR) end--;
     if (end === i) return lf + 1;
@@ -59,61 +57,8 @@ export function parseFields(block: Buffer, text: string, from: number, out: Http
     let ve = end;
     while (vs < ve && (block[vs] === SP || block[vs] === HTAB)) vs++;
     while (ve > vs && (block[ve - 1] === SP || block[ve - 1] === HTAB)) ve--;
-    const value = text.slice(vs, ve);
-    if (!folded) {
-      out.push([text.slice(i, nameEnd), value]);
-      if (ranges !== null) ranges.push(i, nameEnd, vs, ve);
-    } else {
-      const last = out[out.length - 1];
-      if (last !== undefined && value !== '') {
-        last[1] = last[1] === '' ? value : `${last[1]} ${value}`;
-        // The joined value is in no one range: emptied, the ranges no longer match the fields.
-        if (ranges !== null) ranges.length = 0;
-        ranges = null;
-      }
-    }
+    ranges.push(folded ? -1 : i, nameEnd, vs, ve);
     i = lf + 1;
   }
-  return block.length;
-}
-
-/**
- * Whether `name` equals `lowerName` (lower-case ASCII) ignoring ASCII case. Compared in place:
- * framing asks this for every field of every message, and a lower-cased copy of each name would
- * be a string made per field per lookup.
- */
-export function nameIs(name: string, lowerName: string): boolean {
-  const n = name.length;
-  if (n !== lowerName.length) return false;
-  for (let i = 0; i < n; i++) {
-    const c = name.charCodeAt(i);
-    const l = lowerName.charCodeAt(i);
-    // Only A-Z may differ from their lower-case form (0x20 apart); anything else must be equal.
-    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
-  }
-  return true;
-}
-
-/** Values of every field named `lowerName`, in order. */
-export function fieldValues(headers: HttpHeaders, lowerName: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i++) if (nameIs(headers[i][0], lowerName)) out.push(headers[i][1]);
-  return out;
-}
-
-export function hasField(headers: HttpHeaders, lowerName: string): boolean {
-  for (let i = 0; i < headers.length; i++) if (nameIs(headers[i][0], lowerName)) return true;
-  return false;
-}
-
-/** The comma-separated elements of every field named `lowerName`, trimmed and lowercased. */
-export function fieldTokens(headers: HttpHeaders, lowerName: string): string[] {
-  const out: string[] = [];
-  for (const value of fieldValues(headers, lowerName)) {
-    for (const part of value.split(',')) {
-      const t = trimOws(part).toLowerCase();
-      if (t !== '') out.push(t);
-    }
-  }
-  return out;
+  return n;
 }

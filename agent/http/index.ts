@@ -3,13 +3,13 @@ export { HttpConnectionParser } from './connection-parser';
 export { DEFAULT_HTTP_PARSER_LIMITS, resolveHttpParserOptions } from './limits';
 export type { HttpParserLimits, HttpParserOptions } from './limits';
 export type { HttpParseErrorCode } from './error-codes';
+export { HeaderFields, headerTextLength } from './header-fields';
+export type { HeaderPairs } from './header-fields';
 export type {
-  HeadBytes,
   HttpConnectionStats,
   HttpDirection,
   HttpExchange,
   HttpExchangeSink,
-  HttpHeaders,
   HttpRequest,
   HttpResponse,
   HttpVersion,

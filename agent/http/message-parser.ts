@@ -17,7 +17,8 @@ import type { Framing } from './framing';
 import type { HttpParserLimits } from './limits';
 import { Resync } from './resync';
 import { StartLineMatcher } from './start-line';
-import type { HttpDirection, HttpHeaders } from './types';
+import type { HeaderFields } from './header-fields';
+import type { HttpDirection } from './types';
 
 /** A message whose body ended (or was given up). */
 export interface ParsedMessage<H> {
@@ -28,7 +29,7 @@ export interface ParsedMessage<H> {
   readonly bodySize: number;
   readonly bodyTruncated: boolean;
   readonly contentDecoded: true | undefined;
-  readonly trailers: HttpHeaders | undefined;
+  readonly trailers: HeaderFields | undefined;
   /** The connection closed or expired before the body's framing said it was complete. */
   readonly cut: boolean;
 }
@@ -75,7 +76,7 @@ interface Held {
   readonly ts: bigint;
 }
 
-export class MessageParser<H extends { readonly headers: HttpHeaders }> {
+export class MessageParser<H extends { readonly headers: HeaderFields }> {
   private state = IDLE;
   private readonly scanner: BlockScanner;
   /** Made at the first resync: most connections never need one, and 10k idle ones add up. */

@@ -3,39 +3,23 @@
  * (camelCase here; the sinks write the snake_case JSON), so a sink maps fields one to one.
  */
 import type { HttpParseErrorCode } from './error-codes';
+import type { HeaderFields } from './header-fields';
 
 /** `request`: the client->server byte stream; `response`: server->client. */
 export type HttpDirection = 'request' | 'response';
 
 export type HttpVersion = '1.0' | '1.1';
 
-/**
- * Header fields as they were on the wire: order, name case and duplicates kept; an obs-fold
- * continuation is joined to its field with one space. Values are latin1 strings so every byte
- * maps to one char and nothing is lost (`Buffer.from(v, 'latin1')` gives the bytes back).
- */
-export type HttpHeaders = Array<[name: string, value: string]>;
-
-/**
- * A head's bytes (a copy: it outlives the capture batch) and where each field's name and value
- * lie in them, four offsets per field in the order of `headers`: name start, name end, value
- * start, value end. For writers that copy bytes instead of reading the strings: a fresh header
- * string, cut from the head's text, costs several times a byte read per character. Absent when
- * a field's value is not one range of the head (an obs-fold joined lines).
- */
-export interface HeadBytes {
-  readonly bytes: Buffer;
-  readonly ranges: readonly number[];
-}
-
 /** What requests and responses share. */
 interface HttpMessageFields {
   readonly version: HttpVersion;
-  readonly headers: HttpHeaders;
-  /** `headers` as byte ranges of the head, when every value is one range. */
-  readonly headBytes?: HeadBytes;
+  /**
+   * As they were on the wire: order, name case and duplicates kept; an obs-fold continuation is
+   * joined to its field with one space.
+   */
+  readonly headers: HeaderFields;
   /** Fields of a chunked trailer section; present only when the section had any. */
-  readonly trailers?: HttpHeaders;
+  readonly trailers?: HeaderFields;
   /** At most `maxBodyBytes` of the body (decoded when `contentDecoded`). */
   readonly body: Buffer;
   /** Full body size: bytes on the wire after de-chunking, or the decoded size when `contentDecoded`. */

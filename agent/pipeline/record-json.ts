@@ -9,21 +9,19 @@
  * JSON.stringify gives for the record in contract order (escapes included); a property test
  * holds it to that.
  */
-import type { HeadBytes, HttpHeaders } from '../http';
+import { HeaderFields, headerTextLength } from '../http';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
-/** A parsed message's bytes: its body, and its header fields with their ranges in the head. */
+/** A parsed message's bytes: its body. */
 export interface MessageBytes {
   readonly body: Buffer;
-  readonly headers?: HttpHeaders;
-  readonly headBytes?: HeadBytes;
 }
 
 /**
  * The bytes a record was made from: the parsed exchange it was built from (HttpExchange has
- * this shape). Given to `line`, a body that is ASCII and every header field the record kept as
- * parsed (not redacted) are copied from their bytes: a typed-array read costs about half of a
- * `charCodeAt` on a flat string, and much less than one on a string cut from a head's text.
+ * this shape). Given to `line`, a body that is ASCII is copied from its bytes: a typed-array
+ * read costs about half of a `charCodeAt` on a flat string. (Header fields need no such help:
+ * a record's HeaderFields are bytes already.)
  */
 export interface WireBytes {
   readonly request: MessageBytes;
@@ -154,8 +152,7 @@ function maxLineBytes(rec: ExchangeRecord): number {
 
 function messageBytes(m: RequestRecord | ResponseRecord): number {
   const h = m.headers;
-  let units = m.version.length + m.body.length;
-  for (let i = 0; i < h.length; i++) units += h[i]![0].length + h[i]![1].length;
+  const units = m.version.length + m.body.length + headerTextLength(h);
   return 2 * STRING_BYTES + h.length * PAIR_BYTES + units * UNIT_BYTES;
 }
 
@@ -261,33 +258,41 @@ function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, wire
   o = str(buf, o, m.version);
   o = lit(buf, o, K_HEADERS);
   const h = m.headers;
-  // A record's pair that is the parsed message's pair (the same object: RecordBuilder replaces
-  // only the redacted ones) holds the strings of its ranges in the head's bytes.
-  const head = wire?.headBytes;
-  const parsed = head === undefined ? undefined : wire!.headers;
-  for (let i = 0; i < h.length; i++) {
-    const pair = h[i]!;
-    if (i > 0) buf[o++] = 0x2c; // ,
-    buf[o++] = 0x5b; // [
-    if (parsed !== undefined && parsed[i] === pair) {
-      const r = head!.ranges;
-      const k = 4 * i;
-      o = bytesStr(buf, o, head!.bytes, r[k]!, r[k + 1]!, false);
-      buf[o++] = 0x2c;
-      o = bytesStr(buf, o, head!.bytes, r[k + 2]!, r[k + 3]!, false);
-    } else {
-      o = str(buf, o, pair[0]);
-      buf[o++] = 0x2c;
-      o = str(buf, o, pair[1]);
-    }
-    buf[o++] = 0x5d; // ]
-  }
+  o = h instanceof HeaderFields ? fields(buf, o, h) : pairs(buf, o, h);
   o = lit(buf, o, K_BODY);
   o = body(buf, o, m, wire?.body);
   o = lit(buf, o, m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
   o = num(buf, o, m.body_size);
   o = lit(buf, o, m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);
   return lit(buf, o, m.content_decoded ? K_DECODED_END : K_CLOSE);
+}
+
+/** Parsed fields, copied from their bytes: a value the record replaced (redaction) or joined is read from its string. */
+function fields(buf: Buffer, o: number, h: HeaderFields): number {
+  const b = h.bytes;
+  const r = h.ranges;
+  for (let i = 0, k = 0; k < r.length; i++, k += 4) {
+    if (i > 0) buf[o++] = 0x2c; // ,
+    buf[o++] = 0x5b; // [
+    o = bytesStr(buf, o, b, r[k]!, r[k + 1]!, false);
+    buf[o++] = 0x2c;
+    o = h.valueIsRange(i) ? bytesStr(buf, o, b, r[k + 2]!, r[k + 3]!, false) : str(buf, o, h.value(i));
+    buf[o++] = 0x5d; // ]
+  }
+  return o;
+}
+
+/** Fields as pairs of strings (a record made by hand). */
+function pairs(buf: Buffer, o: number, h: ReadonlyArray<readonly [string, string]>): number {
+  for (let i = 0; i < h.length; i++) {
+    if (i > 0) buf[o++] = 0x2c; // ,
+    buf[o++] = 0x5b; // [
+    o = str(buf, o, h[i]![0]);
+    buf[o++] = 0x2c;
+    o = str(buf, o, h[i]![1]);
+    buf[o++] = 0x5d; // ]
+  }
+  return o;
 }
 
 /**

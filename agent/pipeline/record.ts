@@ -4,13 +4,20 @@
  */
 import type { Endpoint } from '../capture/events';
 import type { MonotonicClock } from '../capture/clock';
-import type { HttpExchange, HttpHeaders, IncompleteReason } from '../http';
+import type { HeaderFields, HttpExchange, IncompleteReason } from '../http';
 
 export type RecordDirection = 'ingress' | 'egress';
 
+/**
+ * A message's header fields. RecordBuilder gives the parsed HeaderFields (strings made only when
+ * a sink reads them: the line sinks copy bytes); a record made by hand may give pairs. Both
+ * iterate as [name, value] pairs, and JSON.stringify writes both as pairs.
+ */
+export type RecordHeaders = HeaderFields | Array<[string, string]>;
+
 interface MessageRecord {
   version: string;
-  headers: Array<[string, string]>;
+  headers: RecordHeaders;
   body: string;
   body_encoding: 'utf8' | 'base64';
   body_size: number;
@@ -87,17 +94,17 @@ const MAX_PREFILTER_LENGTH = 64;
 const NO_BODY = Object.freeze({ text: '', encoding: 'utf8' as const });
 
 export class RecordBuilder {
-  /** Lower-cased names: header names are case-insensitive. */
-  private readonly redact: ReadonlySet<string>;
+  /** Lower-cased names by length: header names are case-insensitive. */
+  private readonly redact = new Map<number, string[]>();
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(
     private readonly clock: MonotonicClock,
     redactHeaders: readonly string[],
   ) {
-    this.redact = new Set(redactHeaders.map((h) => h.toLowerCase()));
-    // Letters map to the same bit in either case (& 31), so the prefilter is case-insensitive.
-    for (const h of this.redact) {
+    for (const h of new Set(redactHeaders.map((name) => name.toLowerCase()))) {
+      this.redact.set(h.length, [...(this.redact.get(h.length) ?? []), h]);
+      // Letters map to the same bit in either case (& 31), so the prefilter is case-insensitive.
       if (h.length < MAX_PREFILTER_LENGTH) this.lengthLetter[h.length]! |= 1 << (h.charCodeAt(0) & 31);
     }
   }
@@ -154,30 +161,28 @@ export class RecordBuilder {
   }
 
   /**
-   * The parsed fields themselves when none is redacted (the usual case: no copy of the array and
-   * its pairs per message), else a copy with the redacted values replaced. The parser is done
-   * with a message's fields once its exchange is built.
+   * The parsed fields themselves when none is redacted (the usual case: nothing is copied or
+   * made per message), else a view of them with the redacted values replaced. The parser is
+   * done with a message's fields once its exchange is built.
    */
-  private headers(h: HttpHeaders): Array<[string, string]> {
-    let i = 0;
-    while (i < h.length && !this.isRedacted(h[i]![0])) i++;
-    if (i === h.length) return h;
-    const out = h.slice();
-    for (; i < h.length; i++) {
-      if (this.isRedacted(h[i]![0])) out[i] = [h[i]![0], REDACTED];
-    }
-    return out;
+  private headers(h: HeaderFields): HeaderFields {
+    let redacted: number[] | null = null;
+    for (let i = 0; i < h.length; i++) if (this.isRedacted(h, i)) (redacted ??= []).push(i);
+    return redacted === null ? h : h.replacing(redacted, REDACTED);
   }
 
   /**
-   * Most header names cannot be redacted ones by their length and first letter alone: that
-   * check needs no string hashing or lower-casing (each name is a fresh string cut from the
-   * wire, so a map lookup would hash it every time).
+   * Most header names cannot be redacted ones by their length and first letter alone, read from
+   * the field's bytes; the others are compared in place, ignoring ASCII case (no strings made).
    */
-  private isRedacted(name: string): boolean {
-    const n = name.length;
-    if (n < MAX_PREFILTER_LENGTH && (this.lengthLetter[n]! & (1 << (name.charCodeAt(0) & 31))) === 0) return false;
-    return this.redact.has(name.toLowerCase());
+  private isRedacted(h: HeaderFields, i: number): boolean {
+    const start = h.ranges[4 * i]!;
+    const n = h.ranges[4 * i + 1]! - start;
+    if (n < MAX_PREFILTER_LENGTH && (this.lengthLetter[n]! & (1 << (h.bytes[start]! & 31))) === 0) return false;
+    const names = this.redact.get(n);
+    if (names === undefined) return false;
+    for (const name of names) if (h.nameIs(i, name)) return true;
+    return false;
   }
 
   /**

@@ -22,7 +22,7 @@ export interface ExchangeUrl {
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /** First value of header `name` (case-insensitive), as the record holds it. */
-export function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
+export function headerValue(headers: Iterable<readonly [string, string]>, name: string): string | undefined {
   const lower = name.toLowerCase();
   for (const [n, v] of headers) if (n.toLowerCase() === lower) return v;
   return undefined;

@@ -3,7 +3,8 @@
  * exchange record once, on the main thread, and `offer` never blocks and never throws. A sink that
  * cannot keep up drops and counts (DESIGN.md §5: a slow or absent sink never blocks capture).
  */
-import type { ExchangeRecord } from '../pipeline/record';
+import { headerTextLength } from '../http';
+import type { ExchangeRecord, RecordHeaders } from '../pipeline/record';
 import type { WireBytes } from '../pipeline/record-json';
 import { BoundedQueue } from './bounded-queue';
 
@@ -65,10 +66,8 @@ export function recordBytes(r: ExchangeRecord): number {
   return n;
 }
 
-function headerChars(h: ReadonlyArray<readonly [string, string]>): number {
-  let n = 0;
-  for (let i = 0; i < h.length; i++) n += h[i]![0].length + h[i]![1].length + 16;
-  return n;
+function headerChars(h: RecordHeaders): number {
+  return headerTextLength(h) + 16 * h.length;
 }
 
 /**

@@ -12,12 +12,11 @@ import { StartLineMatcher, isStartLine } from '../../agent/http/start-line';
 import { findStartLine } from '../../agent/http/resync';
 import { ChunkedDecoder } from '../../agent/http/chunked';
 import { contentLength } from '../../agent/http/framing';
-import { fieldTokens, fieldValues, hasField } from '../../agent/http/headers';
+import { HeaderFields } from '../../agent/http/header-fields';
 import { ByteAccumulator } from '../../agent/http/byte-accumulator';
 import { BlockScanner } from '../../agent/http/block-scanner';
 import { contentCodings, decodeContent } from '../../agent/http/body-decoding';
 import { DEFAULT_HTTP_PARSER_LIMITS } from '../../agent/http/limits';
-import type { HttpHeaders } from '../../agent/http/types';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -123,7 +122,7 @@ test('resync candidates: where a start line that ends a line begins', () => {
   }
 });
 
-function dechunk(input: string): { status: string; data: string; trailers?: HttpHeaders; consumed: number } {
+function dechunk(input: string): { status: string; data: string; trailers?: Array<[string, string]>; consumed: number } {
   const d = new ChunkedDecoder(DEFAULT_HTTP_PARSER_LIMITS);
   let data = '';
   const buf = b(input);
@@ -132,7 +131,7 @@ function dechunk(input: string): { status: string; data: string; trailers?: Http
       data += src.toString('latin1', s, e);
     },
   });
-  return { status: d.status, data, ...(d.trailers ? { trailers: d.trailers } : {}), consumed };
+  return { status: d.status, data, ...(d.trailers ? { trailers: d.trailers.toArray() } : {}), consumed };
 }
 
 test('chunk-size lines: hex, extensions, whitespace before them, and what is refused', () => {
@@ -149,7 +148,7 @@ test('chunk-size lines: hex, extensions, whitespace before them, and what is ref
 });
 
 test('Content-Length values', () => {
-  const cl = (...values: string[]) => contentLength(values.map((v) => ['Content-Length', v]));
+  const cl = (...values: string[]) => contentLength(HeaderFields.of(values.map((v) => ['Content-Length', v])));
   assert.equal(cl(), null);
   assert.equal(cl('0'), 0);
   assert.equal(cl(' 42 '), 42);
@@ -159,7 +158,14 @@ test('Content-Length values', () => {
   for (const bad of [[''], ['-1'], ['+1'], ['1e3'], ['0x10'], ['1 2'], ['42', '43'], ['42,'], ['1234567890123456']]) {
     assert.equal(cl(...bad), 'bad_content_length', JSON.stringify(bad));
   }
-  assert.equal(contentLength([['content-LENGTH', '5']]), 5);
+  assert.equal(contentLength(HeaderFields.of([['content-LENGTH', '5']])), 5);
+  // A value that is no one range of the bytes (a joined obs-fold) is read from its string.
+  const folded = HeaderFields.parse(b('Content-Length: 4\r\n 2\r\n\r\n'), 0);
+  assert.ok(typeof folded !== 'string');
+  assert.equal(contentLength(folded[0]), 'bad_content_length');
+  const foldedList = HeaderFields.parse(b('Content-Length: 4,\r\n 4\r\n\r\n'), 0);
+  assert.ok(typeof foldedList !== 'string');
+  assert.equal(contentLength(foldedList[0]), 4);
 });
 
 test('the resync window keeps exactly the last bytes, however they arrive', () => {
@@ -174,11 +180,11 @@ test('the resync window keeps exactly the last bytes, however they arrive', () =
 });
 
 test('content codings: what is decoded, in which order, and what is left raw', () => {
-  assert.deepEqual(contentCodings([['Content-Encoding', 'gzip']]), ['gzip']);
-  assert.deepEqual(contentCodings([['Content-Encoding', 'identity, GZIP'], ['content-encoding', 'br']]), ['gzip', 'br']);
-  assert.equal(contentCodings([['Content-Encoding', 'zstd']]), null);
-  assert.equal(contentCodings([['Content-Encoding', 'identity']]), null);
-  assert.equal(contentCodings([]), null);
+  assert.deepEqual(contentCodings(HeaderFields.of([['Content-Encoding', 'gzip']])), ['gzip']);
+  assert.deepEqual(contentCodings(HeaderFields.of([['Content-Encoding', 'identity, GZIP'], ['content-encoding', 'br']])), ['gzip', 'br']);
+  assert.equal(contentCodings(HeaderFields.of([['Content-Encoding', 'zstd']])), null);
+  assert.equal(contentCodings(HeaderFields.of([['Content-Encoding', 'identity']])), null);
+  assert.equal(contentCodings(HeaderFields.EMPTY), null);
   const chained = zlib.brotliCompressSync(zlib.deflateSync('twice'));
   assert.deepEqual(decodeContent(chained, ['deflate', 'br'], 1000), { ok: true, data: Buffer.from('twice') });
   assert.deepEqual(decodeContent(Buffer.from('x'), ['br'], 1000), { ok: false, code: 'decode_failed' });
@@ -259,19 +265,47 @@ test('a head ends where a trailer section would, whole or split: within the size
 });
 
 test('field lookups ignore ASCII case only, keep order and duplicates', () => {
-  const h: HttpHeaders = [
+  const h = HeaderFields.of([
     ['Content-LENGTH', '5'],
     ['content_length', '6'],
     ['CONTENT-LENGTH', '7'],
     ['Content-Lengthy', '8'],
     ['Transfer-Encoding', 'gzip, Chunked'],
     ['transfer-encoding', ' IDENTITY '],
-  ];
-  assert.deepEqual(fieldValues(h, 'content-length'), ['5', '7']);
-  assert.equal(hasField(h, 'content-length'), true);
-  assert.equal(hasField(h, 'content-type'), false);
-  assert.equal(hasField([['Upgrade', 'h2c']], 'upgrade'), true);
+  ]);
+  assert.deepEqual(h.values('content-length'), ['5', '7']);
+  assert.equal(h.has('content-length'), true);
+  assert.equal(h.has('content-type'), false);
+  assert.equal(HeaderFields.of([['Upgrade', 'h2c']]).has('upgrade'), true);
   // `[` and `{` are 0x20 apart too, but only letters fold.
-  assert.equal(hasField([['x[a]', '1']], 'x{a}'), false);
-  assert.deepEqual(fieldTokens(h, 'transfer-encoding'), ['gzip', 'chunked', 'identity']);
+  assert.equal(HeaderFields.of([['x[a]', '1']]).has('x{a}'), false);
+  assert.deepEqual(h.tokens('transfer-encoding'), ['gzip', 'chunked', 'identity']);
+});
+
+test('header fields: strings on demand from the bytes, obs-fold joined, replaced values, text length, JSON pairs', () => {
+  const parsed = HeaderFields.parse(b('Host: a\r\nX-Fold: one\r\n two \r\n\tthree\r\nEmpty:\r\n \r\nSet-Cookie: s=1\r\n\r\nrest'), 0);
+  assert.ok(typeof parsed !== 'string');
+  const [h, end] = parsed;
+  assert.equal(end, b('Host: a\r\nX-Fold: one\r\n two \r\n\tthree\r\nEmpty:\r\n \r\nSet-Cookie: s=1\r\n\r\n').length);
+  assert.deepEqual(h.toArray(), [['Host', 'a'], ['X-Fold', 'one two three'], ['Empty', ''], ['Set-Cookie', 's=1']]);
+  assert.deepEqual([h.valueIsRange(0), h.valueIsRange(1), h.valueIsRange(2), h.valueIsRange(3)], [true, false, true, true]);
+  assert.equal(h.textLength(), 'Host'.length + 1 + 'X-Fold'.length + 'one two three'.length + 'Empty'.length + 'Set-Cookie'.length + 3);
+  const r = h.replacing([3], '[REDACTED]');
+  assert.deepEqual([...r], [['Host', 'a'], ['X-Fold', 'one two three'], ['Empty', ''], ['Set-Cookie', '[REDACTED]']]);
+  assert.equal(r.textLength(), h.textLength() - 3 + '[REDACTED]'.length);
+  assert.equal(r.valueIsRange(3), false);
+  // The original is untouched by a replacement.
+  assert.equal(h.value(3), 's=1');
+  assert.equal(JSON.stringify({ headers: r }), '{"headers":[["Host","a"],["X-Fold","one two three"],["Empty",""],["Set-Cookie","[REDACTED]"]]}');
+  // A continuation before any field is ignored; the bytes are a copy (the block may be reused).
+  const block = b(' lost\r\nA: 1\r\n\r\n');
+  const first = HeaderFields.parse(block, 0);
+  assert.ok(typeof first !== 'string');
+  block.fill(0x21);
+  assert.deepEqual(first[0].toArray(), [['A', '1']]);
+  assert.equal(HeaderFields.parse(b('no colon\r\n\r\n'), 0), 'bad_header');
+  assert.deepEqual(HeaderFields.of([['É', 'ÿ']]).toArray(), [['É', 'ÿ']]);
+  assert.throws(() => HeaderFields.of([['X', '€']]), /latin1 text, got U\+20AC/);
+  assert.equal(HeaderFields.of([['Content-Length', '12']]).decimal(0), 12);
+  assert.equal(HeaderFields.of([['Content-Length', '1,2']]).decimal(0), -1);
 });

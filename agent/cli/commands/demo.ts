@@ -13,6 +13,7 @@ import { createLogger } from '../../log/logger';
 import { toJsonLine, type ExchangeRecord } from '../../pipeline';
 import { AgentRuntime } from '../../runtime/agent-runtime';
 import { PRETTY_HEADER, prettyLine } from '../../sinks/pretty-line';
+import { headerValue } from '../../sinks/exchange-url';
 import { selfSignedCertificate, type CertificateFiles } from '../../util/self-signed-cert';
 
 export const demoHelp = `Usage: socktap demo [--duration SECONDS] [--quiet] [--json]
@@ -126,7 +127,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     out(`  by endpoint      ${tally(ingress.map((r) => `${r.request.method} ${r.request.target.replace(/\/\d+$/, '/{id}')}`))}`);
     if (slowest) out(`  slowest          ${slowest.request.method} ${slowest.request.target} ${(slowest.duration_ns / 1e6).toFixed(2)} ms (${slowest.direction})`);
     out(`  over TLS         ${records.filter((r) => r.tls).length} of ${records.length} exchanges (plaintext from SSL_read/SSL_write in node)`);
-    out(`  redacted         Authorization on ${records.filter((r) => r.request.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && v === '[REDACTED]')).length} requests`);
+    out(`  redacted         Authorization on ${records.filter((r) => headerValue(r.request.headers, 'authorization') === '[REDACTED]').length} requests`);
     out(`  data events      ${stats.dataEvents}, lost ${stats.lostEvents} events, ${stats.handoffDroppedRecords} hand-off drops`);
     const probes = Object.entries(stats.probes).filter(([, [e]]) => e > 0).map(([n, [e, x]]) => `${n} ${e}/${x}`);
     out(`  probes (entry/exit)  ${probes.join(', ')}`);

@@ -159,6 +159,6 @@ function wireBodySize(m: RequestRecord | ResponseRecord): number {
   return m.content_decoded ? -1 : m.body_size;
 }
 
-function nameValues(headers: ReadonlyArray<readonly [string, string]>): HarNameValue[] {
-  return headers.map(([name, value]) => ({ name, value }));
+function nameValues(headers: Iterable<readonly [string, string]>): HarNameValue[] {
+  return Array.from(headers, ([name, value]) => ({ name, value }));
 }
