@@ -10,7 +10,7 @@
  * bytes back). A value that is not one range of the bytes (an obs-fold joined lines, or the
  * record replaced it, as redaction does) is held as a string in `overrides`.
  */
-import { parseFieldRanges, trimOws } from './headers';
+import { parseFieldRanges, trimOws, type RangeList } from './headers';
 import type { HttpParseErrorCode } from './error-codes';
 
 /** Header fields as name/value pairs: the shape tests, records and the other sinks read. */
@@ -31,9 +31,11 @@ export class HeaderFields implements Iterable<[string, string]> {
    * Returns the fields and the index after the empty line (`block.length` when there is none).
    */
   static parse(block: Buffer, from: number): [HeaderFields, number] | HttpParseErrorCode {
-    const ranges: number[] = [];
-    const end = parseFieldRanges(block, from, ranges);
+    const end = parseFieldRanges(block, from, SCRATCH);
     if (typeof end === 'string') return end;
+    // Copied at their exact size: pushed onto a fresh array they would grow (and be copied) on
+    // the way, which was most of what a head's fields allocated.
+    const ranges = SCRATCH.at.slice(0, SCRATCH.n);
     const bytes = Buffer.from(block);
     return [hasContinuation(ranges) ? HeaderFields.joined(bytes, ranges) : new HeaderFields(bytes, ranges, null), end];
   }
@@ -196,6 +198,9 @@ export class HeaderFields implements Iterable<[string, string]> {
     return this.toArray();
   }
 }
+
+/** Where every parse finds its offsets (one parse at a time: the agent's one thread). */
+const SCRATCH: RangeList = { at: [], n: 0 };
 
 /** An obs-fold continuation line: `parseFieldRanges` marks it with a name start of -1. */
 function hasContinuation(ranges: readonly number[]): boolean {

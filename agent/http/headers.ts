@@ -20,9 +20,15 @@ export function trimOws(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
+/** Offsets written by `parseFieldRanges`: `n` of them, at the start of `at`. */
+export interface RangeList {
+  readonly at: number[];
+  n: number;
+}
+
 /**
- * Finds the field lines of `block` from `from` up to the empty line, pushing four offsets per
- * line onto `ranges` (name start, name end, value start, value end; the value without its
+ * Finds the field lines of `block` from `from` up to the empty line, writing four offsets per
+ * line into `ranges` from its start (name start, name end, value start, value end; the value without its
  * surrounding whitespace), and returns the index after that empty line (`block.length` when
  * there is none): for a block the scanner delimited that is its end, and a head parser answers
  * RESCAN when it is not. No strings are made here (HeaderFields makes them on demand).
@@ -31,8 +37,11 @@ export function trimOws(s: string): string {
  * line without a colon or with a name that is not a token is an error, which also keeps text a
  * resync ran into from passing as a head.
  */
-export function parseFieldRanges(block: Buffer, from: number, ranges: number[]): number | HttpParseErrorCode {
+export function parseFieldRanges(block: Buffer, from: number, ranges: RangeList): number | HttpParseErrorCode {
   const tchar = TCHAR;
+  const at = ranges.at;
+  let k = 0;
+  ranges.n = 0;
   const n = block.length;
   let i = from;
   while (i < n) {
@@ -57,7 +66,12 @@ export function parseFieldRanges(block: Buffer, from: number, ranges: number[]):
     let ve = end;
     while (vs < ve && (block[vs] === SP || block[vs] === HTAB)) vs++;
     while (ve > vs && (block[ve - 1] === SP || block[ve - 1] === HTAB)) ve--;
-    ranges.push(folded ? -1 : i, nameEnd, vs, ve);
+    at[k] = folded ? -1 : i;
+    at[k + 1] = nameEnd;
+    at[k + 2] = vs;
+    at[k + 3] = ve;
+    k += 4;
+    ranges.n = k;
     i = lf + 1;
   }
   return n;

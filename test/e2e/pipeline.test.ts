@@ -10,6 +10,7 @@ import { run } from '../helpers/procs';
 import { pattern, startEchoServer } from '../helpers/fixtures';
 import { Tracer } from '../../agent/capture/tracer';
 import { ExchangeAssembler, toJsonLine, type ExchangeRecord } from '../../agent/pipeline';
+import { withHeaderPairs } from '../helpers/exchange-records';
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -25,7 +26,7 @@ test('curl requests to a traced server become exact ingress exchange records', a
   t.after(() => server.proc.kill('SIGKILL'));
   const tracer = new Tracer({ targets: { pids: [server.proc.pid] } }).start();
   const records: ExchangeRecord[] = [];
-  const asm = new ExchangeAssembler({ clock: tracer.clock, mode: 'all' }, (r) => records.push(r));
+  const asm = new ExchangeAssembler({ clock: tracer.clock, mode: 'all' }, (r) => records.push(withHeaderPairs(r)));
   tracer.on('batch', (events) => {
     for (const ev of events) asm.add(ev);
   });

@@ -44,3 +44,15 @@ export function exchangeRecord(o: Overrides = {}): ExchangeRecord {
   };
   return rec;
 }
+
+/**
+ * The record with its header fields as [name, value] pairs: RecordBuilder gives the parsed
+ * HeaderFields, which deepEqual would compare as bytes and offsets rather than as the fields.
+ */
+export function withHeaderPairs(r: ExchangeRecord): ExchangeRecord {
+  return {
+    ...r,
+    request: { ...r.request, headers: [...r.request.headers] },
+    response: r.response && { ...r.response, headers: [...r.response.headers] },
+  };
+}

@@ -10,6 +10,7 @@ import { MonotonicClock } from '../../agent/capture/clock';
 import type { CaptureEvent, ConnCloseEvent, ConnId, ConnOpenEvent, DataEvent } from '../../agent/capture/events';
 import type { Direction, Role } from '../../agent/capture/layout';
 import { ExchangeAssembler, toJsonLine, type ExchangeAssemblerOptions, type ExchangeRecord } from '../../agent/pipeline';
+import { withHeaderPairs } from '../helpers/exchange-records';
 
 const clock = new MonotonicClock();
 
@@ -81,7 +82,7 @@ test('server-side GET/200: the exact record and its JSON line', () => {
     },
   };
   // The record's headers are the parsed HeaderFields: compared as the pairs they read as.
-  assert.deepEqual(records.map((r) => ({ ...r, request: { ...r.request, headers: [...r.request.headers] }, response: r.response && { ...r.response, headers: [...r.response.headers] } })), [expected]);
+  assert.deepEqual(records.map(withHeaderPairs), [expected]);
   assert.match(records[0].ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
   assert.equal(
     toJsonLine(records[0]),
