@@ -11,19 +11,16 @@
  */
 import { ByteAccumulator } from './byte-accumulator';
 import type { HttpParseErrorCode } from './error-codes';
+import { FIELD_RANGES, parseFieldRanges } from './headers';
 import type { StartLineMatcher } from './start-line';
 
 const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
-/** A start line's or field's LF followed by an empty CR LF line: how nearly every head ends. */
-const LF_CR_LF = Buffer.from('\n\r\n', 'latin1');
-/** Bytes past its bound a whole-head search may look at before a view bounds it (a view costs a few dozen ns). */
-const SEARCH_SLACK = 1024;
-
 /**
- * Returned by a head parser for a block whose first empty line is not its end: the scanner's
- * whole-head search (below) guessed the end wrong, and the head must be scanned byte by byte.
+ * Returned by a head parser for a block whose first empty line is not its end, and the head must
+ * be scanned byte by byte. (The field parser finds the first empty line whenever it delimits a
+ * head, so this is a safeguard: a block the loop below delimits ends at its first empty line.)
  */
 export const RESCAN = 'rescan';
 
@@ -42,6 +39,11 @@ export class BlockScanner {
   private lastCr = false;
   /** Set by `rescan`: this block is scanned byte by byte, without the whole-head search. */
   private exact = false;
+  /**
+   * The block's offset in the chunk whose field lines `parseFieldRanges` found while delimiting
+   * it (FIELD_RANGES hold them until the next parse), or -1: the head parser parses them.
+   */
+  fieldsAt = -1;
 
   /** `startLine`: the grammar the first line must follow (heads); null for trailer sections. */
   constructor(
@@ -91,6 +93,7 @@ export class BlockScanner {
   release(): void {
     this.acc.clear();
     this.block = EMPTY;
+    this.fieldsAt = -1;
   }
 
   /**
@@ -111,8 +114,12 @@ export class BlockScanner {
         }
         this.lines = 1;
         if (this.total === 0 && !this.exact) {
-          const end = this.wholeHeadEnd(buf, from, p, limit);
-          if (end !== -1) return this.succeed(buf, from, end);
+          const end = this.wholeHeadEnd(buf, p, limit);
+          if (end !== -1) {
+            this.succeed(buf, from, end);
+            this.fieldsAt = from;
+            return end;
+          }
         }
         i = p;
         continue;
@@ -141,23 +148,17 @@ export class BlockScanner {
   }
 
   /**
-   * The end of a head that starts in this chunk and ends in it with CR LF CR LF (or LF CR LF):
-   * one native search instead of the byte loop, which costs ~1 ns a byte (a 245-byte nginx head:
-   * ~100 ns against ~300 ns). Only a guess: a bare LF LF before the match would end the head
-   * earlier, and the head parser, which walks every line anyway, answers RESCAN for such a
-   * block. A block too short to hold more than `maxLines` lines (each one at least a byte and
-   * its LF) cannot fail the line limit, so the limit is not counted here; a longer one, or one
-   * past `maxBytes`, is left to the loop, which decides those errors where they are.
-   * `from`: the block's first byte; `p`: after the start line's LF.
+   * The end of a head that starts in this chunk and ends in it, found by the field parser, which
+   * finds the field lines on the way (the head parser then takes them instead of walking the head
+   * a second time). `p`: after the start line's LF; `limit`: maxBytes from the block's start,
+   * or the chunk's end. A head it cannot delimit (a field line it rejects, no empty line before
+   * `limit`, more field lines than maxLines) is left to the byte loop below, which decides every
+   * error where it is; the head parser then finds the fields (and their errors) itself.
    */
-  private wholeHeadEnd(buf: Buffer, from: number, p: number, limit: number): number {
-    // The loop fails a block once its lines, start line included, reach maxLines + 2; that needs
-    // 2 * (maxLines + 2) bytes and the empty line's LF.
-    const bound = Math.min(limit, from + 2 * this.maxLines + 4);
-    // Buffer#indexOf has no end: far past the bound (a big chunk, and heads without CR LF CR LF
-    // pipelined in it), search a view, so that no head costs a search of the rest of its chunk.
-    const at = buf.length - bound > SEARCH_SLACK ? buf.subarray(0, bound).indexOf(LF_CR_LF, p - 1) : buf.indexOf(LF_CR_LF, p - 1);
-    return at !== -1 && at + 3 <= bound ? at + 3 : -1;
+  private wholeHeadEnd(buf: Buffer, p: number, limit: number): number {
+    const end = parseFieldRanges(buf, p, limit);
+    // One offset quadruple per field line, obs-fold lines included: the lines the loop counts.
+    return typeof end === 'number' && FIELD_RANGES.n >> 2 <= this.maxLines ? end : -1;
   }
 
   private succeed(buf: Buffer, from: number, end: number): number {

@@ -30,8 +30,13 @@ function firstLine(block: Buffer): [end: number, next: number] {
   return [lf > 0 && block[lf - 1] === CR ? lf - 1 : lf, lf + 1];
 }
 
-/** The head's fields; RESCAN when the block goes on past its first empty line. */
-function fields(block: Buffer, next: number): HeaderFields | HttpParseErrorCode | typeof RESCAN {
+/**
+ * The head's fields: those the block scanner found (`fieldsAt`: the block's offset in its
+ * chunk, see BlockScanner.fieldsAt), else parsed here; RESCAN when the block goes on past its
+ * first empty line.
+ */
+function fields(block: Buffer, next: number, fieldsAt: number): HeaderFields | HttpParseErrorCode | typeof RESCAN {
+  if (fieldsAt >= 0) return HeaderFields.found(block, fieldsAt);
   const parsed = HeaderFields.parse(block, next);
   if (typeof parsed === 'string') return parsed;
   return parsed[1] === block.length ? parsed[0] : RESCAN;
@@ -56,9 +61,9 @@ function method(block: Buffer, end: number): string {
  * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (the
  * scanner's whole-head search can guess wrong; see BlockScanner).
  */
-export function parseRequestHead(block: Buffer): RequestHead | HttpParseErrorCode | typeof RESCAN {
+export function parseRequestHead(block: Buffer, fieldsAt = -1): RequestHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
-  const headers = fields(block, next);
+  const headers = fields(block, next, fieldsAt);
   if (!(headers instanceof HeaderFields)) return headers;
   // The start line passed the grammar: one SP after the method, one before the version.
   let sp1 = 0;
@@ -79,9 +84,9 @@ function reason(block: Buffer, end: number): string {
 }
 
 /** The start line is `HTTP/1.x NNN[ reason]`. */
-export function parseResponseHead(block: Buffer): ResponseHead | HttpParseErrorCode | typeof RESCAN {
+export function parseResponseHead(block: Buffer, fieldsAt = -1): ResponseHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);
-  const headers = fields(block, next);
+  const headers = fields(block, next, fieldsAt);
   if (!(headers instanceof HeaderFields)) return headers;
   return {
     version: block[7] === 0x31 ? '1.1' : '1.0',

@@ -10,7 +10,7 @@
  * bytes back). A value that is not one range of the bytes (an obs-fold joined lines, or the
  * record replaced it, as redaction does) is held as a string in `overrides`.
  */
-import { parseFieldRanges, trimOws, type RangeList } from './headers';
+import { FIELD_RANGES, parseFieldRanges, trimOws } from './headers';
 import type { HttpParseErrorCode } from './error-codes';
 
 /** Header fields as name/value pairs: the shape tests, records and the other sinks read. */
@@ -28,16 +28,30 @@ export class HeaderFields implements Iterable<[string, string]> {
 
   /**
    * Parses the field lines of `block` from `from` up to the empty line (see `parseFieldRanges`).
-   * Returns the fields and the index after the empty line (`block.length` when there is none).
+   * Returns the fields and the index after the empty line (-1 when there is none).
    */
   static parse(block: Buffer, from: number): [HeaderFields, number] | HttpParseErrorCode {
-    const end = parseFieldRanges(block, from, SCRATCH);
+    const end = parseFieldRanges(block, from);
     if (typeof end === 'string') return end;
+    return [HeaderFields.found(block, 0), end];
+  }
+
+  /**
+   * The fields `parseFieldRanges` just found (in FIELD_RANGES) in a buffer that `block` is a
+   * view of from offset `shift` (the block scanner's chunk; 0: the block itself).
+   */
+  static found(block: Buffer, shift: number): HeaderFields {
     // Copied at their exact size: pushed onto a fresh array they would grow (and be copied) on
     // the way, which was most of what a head's fields allocated.
-    const ranges = SCRATCH.at.slice(0, SCRATCH.n);
+    const list = FIELD_RANGES;
+    const ranges = list.at.slice(0, list.n);
+    let folds = false;
+    if (shift !== 0) {
+      for (let k = 0; k < ranges.length; k++) if (ranges[k] !== -1) ranges[k]! -= shift;
+    }
+    for (let k = 0; k < ranges.length; k += 4) if (ranges[k] === -1) folds = true;
     const bytes = Buffer.from(block);
-    return [hasContinuation(ranges) ? HeaderFields.joined(bytes, ranges) : new HeaderFields(bytes, ranges, null), end];
+    return folds ? HeaderFields.joined(bytes, ranges) : new HeaderFields(bytes, ranges, null);
   }
 
   /**
@@ -197,15 +211,6 @@ export class HeaderFields implements Iterable<[string, string]> {
   toJSON(): Array<[string, string]> {
     return this.toArray();
   }
-}
-
-/** Where every parse finds its offsets (one parse at a time: the agent's one thread). */
-const SCRATCH: RangeList = { at: [], n: 0 };
-
-/** An obs-fold continuation line: `parseFieldRanges` marks it with a name start of -1. */
-function hasContinuation(ranges: readonly number[]): boolean {
-  for (let k = 0; k < ranges.length; k += 4) if (ranges[k] === -1) return true;
-  return false;
 }
 
 /** Characters in the names and values of `h`, whichever form it has. */

@@ -27,27 +27,37 @@ export interface RangeList {
 }
 
 /**
- * Finds the field lines of `block` from `from` up to the empty line, writing four offsets per
- * line into `ranges` from its start (name start, name end, value start, value end; the value without its
- * surrounding whitespace), and returns the index after that empty line (`block.length` when
- * there is none): for a block the scanner delimited that is its end, and a head parser answers
- * RESCAN when it is not. No strings are made here (HeaderFields makes them on demand).
- * An obs-fold line (leading SP/HTAB) is pushed with a name start of -1: it continues the field
+ * Where `parseFieldRanges` writes: one list for every parse (one at a time, on the agent's one
+ * thread), read right after by whoever asked for the parse (HeaderFields, or a head parser for
+ * the fields the block scanner found) and copied at its exact size.
+ */
+export const FIELD_RANGES: RangeList = { at: [], n: 0 };
+
+/**
+ * Finds the field lines of `block` from `from` up to the first empty line, before `to`, writing
+ * four offsets per line into FIELD_RANGES (name start, name end, value start, value end; the
+ * value without its surrounding whitespace). Returns the index after that empty line, or -1 when
+ * no empty line ends before `to` (a line without its LF is not looked at). For a block the
+ * scanner delimited that index is its end, and a head parser answers RESCAN when it is not.
+ * No strings are made here (HeaderFields makes them on demand).
+ * An obs-fold line (leading SP/HTAB) is written with a name start of -1: it continues the field
  * before it (HeaderFields joins it). Whitespace between a name and its colon is tolerated; a
  * line without a colon or with a name that is not a token is an error, which also keeps text a
  * resync ran into from passing as a head.
  */
-export function parseFieldRanges(block: Buffer, from: number, ranges: RangeList): number | HttpParseErrorCode {
+export function parseFieldRanges(block: Buffer, from: number, to = block.length): number | HttpParseErrorCode {
   const tchar = TCHAR;
+  const ranges = FIELD_RANGES;
   const at = ranges.at;
   let k = 0;
   ranges.n = 0;
-  const n = block.length;
+  const n = to;
   let i = from;
   while (i < n) {
     // A loop, not Buffer#indexOf: a field line is a few dozen bytes, less than a native call costs.
     let lf = i;
     while (lf < n && block[lf] !== LF) lf++;
+    if (lf === n) return -1;
     let end = lf;
     if (end > i && block[end - 1] === CR) end--;
     if (end === i) return lf + 1;
@@ -74,5 +84,5 @@ export function parseFieldRanges(block: Buffer, from: number, ranges: RangeList)
     ranges.n = k;
     i = lf + 1;
   }
-  return n;
+  return -1;
 }

@@ -95,7 +95,8 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   constructor(
     private readonly direction: HttpDirection,
     private readonly limits: HttpParserLimits,
-    private readonly parseHead: (block: Buffer) => H | HttpParseErrorCode | typeof RESCAN,
+    /** `fieldsAt`: BlockScanner.fieldsAt for this block. */
+    private readonly parseHead: (block: Buffer, fieldsAt: number) => H | HttpParseErrorCode | typeof RESCAN,
     private readonly events: MessageEvents<H>,
   ) {
     this.scanner = new BlockScanner(limits.maxHeaderBytes, limits.maxHeaders, new StartLineMatcher(direction));
@@ -300,7 +301,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
       return p;
     }
     const block = this.scanner.block;
-    const head = this.parseHead(block);
+    const head = this.parseHead(block, this.scanner.fieldsAt);
     this.scanner.release();
     if (head === RESCAN) {
       // The whole-head search ended the block past its first empty line (see BlockScanner).
