@@ -37,7 +37,7 @@ export class BlockScanner {
   /** Bytes of the current line seen in earlier chunks, and whether the last of them was CR. */
   private lineBytes = 0;
   private lastCr = false;
-  /** Set by `rescan`: this block is scanned byte by byte, without the whole-head search. */
+  /** Set by `rescan`: this block is scanned byte by byte, without the field parser's whole-head pass. */
   private exact = false;
   /**
    * The block's offset in the chunk whose field lines `parseFieldRanges` found while delimiting
@@ -65,7 +65,7 @@ export class BlockScanner {
 
   /**
    * Starts the block over, byte by byte: its head parser answered RESCAN. Feed it the same chunk
-   * from the same position again (the whole-head search only runs on a block that starts in the
+   * from the same position again (the whole-head pass only runs on a block that starts in the
    * chunk it is fed, so nothing of it is held).
    */
   rescan(): void {

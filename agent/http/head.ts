@@ -58,8 +58,8 @@ function method(block: Buffer, end: number): string {
 
 /**
  * Both head parsers take a block whose first line already passed the start-line grammar
- * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (the
- * scanner's whole-head search can guess wrong; see BlockScanner).
+ * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (a
+ * safeguard: the scanner ends every block at its first empty line; see BlockScanner).
  */
 export function parseRequestHead(block: Buffer, fieldsAt = -1): RequestHead | HttpParseErrorCode | typeof RESCAN {
   const [end, next] = firstLine(block);

@@ -304,7 +304,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
     const head = this.parseHead(block, this.scanner.fieldsAt);
     this.scanner.release();
     if (head === RESCAN) {
-      // The whole-head search ended the block past its first empty line (see BlockScanner).
+      // The block went on past its first empty line (a safeguard; see RESCAN in BlockScanner).
       this.scanner.rescan();
       return this.headBytes(buf, i, ts);
     }
