@@ -188,6 +188,21 @@ const cases: Case[] = [
     },
   },
   {
+    // Whole, the second head lies in the chunk at an offset: its fields are found while the
+    // scanner delimits it and moved to the head's own bytes (the obs-fold's marker included).
+    name: 'pipelined heads in one chunk: the later one\'s fields, an obs-fold among them, are its own',
+    steps: [
+      { req: `${get('/one', 'Host: a')}GET /two HTTP/1.1\r\nHost: b\r\nX-Fold: first\r\n second\r\nAuthorization: t\r\n\r\n` },
+      { res: `${ok('1')}${m(['HTTP/1.1 200 OK', 'Content-Length: 1', 'X-R: folded', ' too'], '2')}` },
+    ],
+    exchanges: ['GET /one -> 200 "1"', 'GET /two -> 200 "2"'],
+    check: ({ exchanges: [, e] }) => {
+      assert.deepEqual(e.request.headers.toArray(), [['Host', 'b'], ['X-Fold', 'first second'], ['Authorization', 't']]);
+      assert.deepEqual([e.request.headers.valueIsRange(1), e.request.headers.valueIsRange(2)], [false, true]);
+      assert.deepEqual(e.response?.headers.toArray(), [['Content-Length', '1'], ['X-R', 'folded too']]);
+    },
+  },
+  {
     name: 'a status line without a reason phrase',
     steps: [{ req: get('/r') }, { res: 'HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n' }],
     exchanges: ['GET /r -> 200'],
