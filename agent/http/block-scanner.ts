@@ -17,12 +17,6 @@ import type { StartLineMatcher } from './start-line';
 const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
-/**
- * Returned by a head parser for a block whose first empty line is not its end, and the head must
- * be scanned byte by byte. (The field parser finds the first empty line whenever it delimits a
- * head, so this is a safeguard: a block the loop below delimits ends at its first empty line.)
- */
-export const RESCAN = 'rescan';
 
 export type BlockStatus = 'more' | 'done' | HttpParseErrorCode;
 
@@ -37,8 +31,6 @@ export class BlockScanner {
   /** Bytes of the current line seen in earlier chunks, and whether the last of them was CR. */
   private lineBytes = 0;
   private lastCr = false;
-  /** Set by `rescan`: this block is scanned byte by byte, without the field parser's whole-head pass. */
-  private exact = false;
   /**
    * The block's offset in the chunk whose field lines `parseFieldRanges` found while delimiting
    * it (FIELD_RANGES hold them until the next parse), or -1: the head parser parses them.
@@ -59,18 +51,7 @@ export class BlockScanner {
     this.lines = 0;
     this.lineBytes = 0;
     this.lastCr = false;
-    this.exact = false;
     this.startLine?.reset();
-  }
-
-  /**
-   * Starts the block over, byte by byte: its head parser answered RESCAN. Feed it the same chunk
-   * from the same position again (the whole-head pass only runs on a block that starts in the
-   * chunk it is fed, so nothing of it is held).
-   */
-  rescan(): void {
-    this.begin();
-    this.exact = true;
   }
 
   /** Begins a head whose start line (line end included) was already found by a resync. */
@@ -113,7 +94,7 @@ export class BlockScanner {
           break;
         }
         this.lines = 1;
-        if (this.total === 0 && !this.exact) {
+        if (this.total === 0) {
           const end = this.wholeHeadEnd(buf, p, limit);
           if (end !== -1) {
             this.succeed(buf, from, end);

@@ -78,7 +78,7 @@ export class ChunkedDecoder {
           const parsed = HeaderFields.parse(this.trailerScanner.block, 0);
           this.trailerScanner.release();
           if (typeof parsed === 'string') return this.fail(parsed, i);
-          if (parsed[0].length > 0) this.trailers = parsed[0];
+          if (parsed.length > 0) this.trailers = parsed;
           this.status = 'done';
           return i;
         }

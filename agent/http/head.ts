@@ -1,5 +1,4 @@
 /** A complete head (start line and fields), parsed from a block the scanner delimited. */
-import { RESCAN } from './block-scanner';
 import type { HttpParseErrorCode } from './error-codes';
 import { HeaderFields } from './header-fields';
 import type { HttpVersion } from './types';
@@ -31,15 +30,12 @@ function firstLine(block: Buffer): [end: number, next: number] {
 }
 
 /**
- * The head's fields: those the block scanner found (`fieldsAt`: the block's offset in its
- * chunk, see BlockScanner.fieldsAt), else parsed here; RESCAN when the block goes on past its
- * first empty line.
+ * The head's fields: those the block scanner found while delimiting it (`fieldsAt`: the block's
+ * offset in its chunk, see BlockScanner.fieldsAt), else parsed here. Either way they end at the
+ * block's first empty line, which is where the scanner ends every block.
  */
-function fields(block: Buffer, next: number, fieldsAt: number): HeaderFields | HttpParseErrorCode | typeof RESCAN {
-  if (fieldsAt >= 0) return HeaderFields.found(block, fieldsAt);
-  const parsed = HeaderFields.parse(block, next);
-  if (typeof parsed === 'string') return parsed;
-  return parsed[1] === block.length ? parsed[0] : RESCAN;
+function fields(block: Buffer, next: number, fieldsAt: number): HeaderFields | HttpParseErrorCode {
+  return fieldsAt >= 0 ? HeaderFields.found(block, fieldsAt) : HeaderFields.parse(block, next);
 }
 
 /** The request methods most requests use, as constants: no string is cut for them. */
@@ -56,12 +52,8 @@ function method(block: Buffer, end: number): string {
   return block.toString('latin1', 0, end);
 }
 
-/**
- * Both head parsers take a block whose first line already passed the start-line grammar
- * (scanner or resync), and answer RESCAN when the block's first empty line is not its end (a
- * safeguard: the scanner ends every block at its first empty line; see BlockScanner).
- */
-export function parseRequestHead(block: Buffer, fieldsAt = -1): RequestHead | HttpParseErrorCode | typeof RESCAN {
+/** Both head parsers take a block whose first line already passed the start-line grammar (scanner or resync). */
+export function parseRequestHead(block: Buffer, fieldsAt = -1): RequestHead | HttpParseErrorCode {
   const [end, next] = firstLine(block);
   const headers = fields(block, next, fieldsAt);
   if (!(headers instanceof HeaderFields)) return headers;
@@ -84,7 +76,7 @@ function reason(block: Buffer, end: number): string {
 }
 
 /** The start line is `HTTP/1.x NNN[ reason]`. */
-export function parseResponseHead(block: Buffer, fieldsAt = -1): ResponseHead | HttpParseErrorCode | typeof RESCAN {
+export function parseResponseHead(block: Buffer, fieldsAt = -1): ResponseHead | HttpParseErrorCode {
   const [end, next] = firstLine(block);
   const headers = fields(block, next, fieldsAt);
   if (!(headers instanceof HeaderFields)) return headers;

@@ -26,14 +26,10 @@ export class HeaderFields implements Iterable<[string, string]> {
     private readonly overrides: ReadonlyArray<string | undefined> | null,
   ) {}
 
-  /**
-   * Parses the field lines of `block` from `from` up to the empty line (see `parseFieldRanges`).
-   * Returns the fields and the index after the empty line (-1 when there is none).
-   */
-  static parse(block: Buffer, from: number): [HeaderFields, number] | HttpParseErrorCode {
+  /** Parses the field lines of `block` from `from` up to its first empty line (see `parseFieldRanges`). */
+  static parse(block: Buffer, from: number): HeaderFields | HttpParseErrorCode {
     const end = parseFieldRanges(block, from);
-    if (typeof end === 'string') return end;
-    return [HeaderFields.found(block, 0), end];
+    return typeof end === 'string' ? end : HeaderFields.found(block, 0);
   }
 
   /**
@@ -46,10 +42,14 @@ export class HeaderFields implements Iterable<[string, string]> {
     const list = FIELD_RANGES;
     const ranges = list.at.slice(0, list.n);
     let folds = false;
-    if (shift !== 0) {
-      for (let k = 0; k < ranges.length; k++) if (ranges[k] !== -1) ranges[k]! -= shift;
+    for (let k = 0; k < ranges.length; k += 4) {
+      // An obs-fold line's marker (-1 for its name start) stays a marker.
+      if (ranges[k] === -1) folds = true;
+      else ranges[k]! -= shift;
+      ranges[k + 1]! -= shift;
+      ranges[k + 2]! -= shift;
+      ranges[k + 3]! -= shift;
     }
-    for (let k = 0; k < ranges.length; k += 4) if (ranges[k] === -1) folds = true;
     const bytes = Buffer.from(block);
     return folds ? HeaderFields.joined(bytes, ranges) : new HeaderFields(bytes, ranges, null);
   }

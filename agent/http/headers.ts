@@ -38,8 +38,7 @@ export const FIELD_RANGES: RangeList = { at: [], n: 0 };
  * four offsets per line into FIELD_RANGES (name start, name end, value start, value end; the
  * value without its surrounding whitespace). Returns the index after that empty line, or -1 when
  * no empty line ends before `to` (a line without its LF is not looked at). For a block the
- * scanner delimited that index is its end, and a head parser answers RESCAN when it is not.
- * No strings are made here (HeaderFields makes them on demand).
+ * scanner delimited that index is its end. No strings are made here (HeaderFields makes them on demand).
  * An obs-fold line (leading SP/HTAB) is written with a name start of -1: it continues the field
  * before it (HeaderFields joins it). Whitespace between a name and its colon is tolerated; a
  * line without a colon or with a name that is not a token is an error, which also keeps text a

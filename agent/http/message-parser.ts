@@ -8,7 +8,7 @@
  * After an error the direction drops the message whose head was bad, or ends as truncated the
  * message whose body framing broke, counts the error and resyncs.
  */
-import { BlockScanner, RESCAN } from './block-scanner';
+import { BlockScanner } from './block-scanner';
 import { BodyCollector } from './body-collector';
 import { contentCodings, decodeContent } from './body-decoding';
 import { ChunkedDecoder } from './chunked';
@@ -96,7 +96,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
     private readonly direction: HttpDirection,
     private readonly limits: HttpParserLimits,
     /** `fieldsAt`: BlockScanner.fieldsAt for this block. */
-    private readonly parseHead: (block: Buffer, fieldsAt: number) => H | HttpParseErrorCode | typeof RESCAN,
+    private readonly parseHead: (block: Buffer, fieldsAt: number) => H | HttpParseErrorCode,
     private readonly events: MessageEvents<H>,
   ) {
     this.scanner = new BlockScanner(limits.maxHeaderBytes, limits.maxHeaders, new StartLineMatcher(direction));
@@ -303,11 +303,6 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
     const block = this.scanner.block;
     const head = this.parseHead(block, this.scanner.fieldsAt);
     this.scanner.release();
-    if (head === RESCAN) {
-      // The block went on past its first empty line (a safeguard; see RESCAN in BlockScanner).
-      this.scanner.rescan();
-      return this.headBytes(buf, i, ts);
-    }
     if (typeof head === 'string') {
       this.droppedHeadBytes += block.length;
       this.headFailed(head);

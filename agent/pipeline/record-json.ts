@@ -12,20 +12,15 @@
 import { HeaderFields, headerTextLength } from '../http';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
-/** A parsed message's bytes: its body. */
-export interface MessageBytes {
-  readonly body: Buffer;
-}
-
 /**
- * The bytes a record was made from: the parsed exchange it was built from (HttpExchange has
- * this shape). Given to `line`, a body that is ASCII is copied from its bytes: a typed-array
- * read costs about half of a `charCodeAt` on a flat string. (Header fields need no such help:
- * a record's HeaderFields are bytes already.)
+ * The bytes a record's bodies were decoded from: the parsed exchange it was built from
+ * (HttpExchange has this shape). Given to `line`, a body that is ASCII is copied from its
+ * bytes: a typed-array read costs about half of a `charCodeAt`, and a body is most of a line.
+ * (Header fields need no such help: a record's HeaderFields are bytes already.)
  */
-export interface WireBytes {
-  readonly request: MessageBytes;
-  readonly response: MessageBytes | null;
+export interface BodyBytes {
+  readonly request: { readonly body: Buffer };
+  readonly response: { readonly body: Buffer } | null;
 }
 
 const HEX = '0123456789abcdef';
@@ -111,7 +106,7 @@ export class JsonLineWriter {
   }
 
   /** Appends the record's JSON line and a newline; `bytes`: what its bodies were decoded from. */
-  line(rec: ExchangeRecord, bytes?: WireBytes): void {
+  line(rec: ExchangeRecord, bytes?: BodyBytes): void {
     this.room(maxLineBytes(rec));
     const o = writeRecord(this.buf, this.length, rec, bytes);
     this.buf[o] = 0x0a;
@@ -159,7 +154,7 @@ function messageBytes(m: RequestRecord | ResponseRecord): number {
 // The writers below take the buffer and the offset to write at and return the offset after what
 // they wrote; the caller made room (maxLineBytes).
 
-function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: WireBytes | undefined): number {
+function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: BodyBytes | undefined): number {
   o = lit(buf, o, K_TS);
   o = str(buf, o, rec.ts);
   o = lit(buf, o, K_DURATION);
@@ -169,7 +164,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: WireByt
   o = str(buf, o, q.method);
   o = lit(buf, o, K_TARGET);
   o = str(buf, o, q.target);
-  o = message(buf, o, q, bytes?.request);
+  o = message(buf, o, q, bytes?.request.body);
   const s = rec.response;
   if (s === null) {
     o = lit(buf, o, K_NO_RESPONSE);
@@ -178,7 +173,7 @@ function writeRecord(buf: Buffer, o: number, rec: ExchangeRecord, bytes: WireByt
     o = num(buf, o, s.status);
     o = lit(buf, o, K_REASON);
     o = str(buf, o, s.reason);
-    o = message(buf, o, s, bytes?.response ?? undefined);
+    o = message(buf, o, s, bytes?.response?.body);
   }
   if (rec.incomplete !== undefined) {
     o = lit(buf, o, K_INCOMPLETE);
@@ -253,14 +248,14 @@ function writeConnectionPart(buf: Buffer, o: number, rec: ExchangeRecord): numbe
   return lit(buf, o, K_REQUEST);
 }
 
-function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, wire: MessageBytes | undefined): number {
+function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bodyBytes: Buffer | undefined): number {
   o = lit(buf, o, K_VERSION);
   o = str(buf, o, m.version);
   o = lit(buf, o, K_HEADERS);
   const h = m.headers;
   o = h instanceof HeaderFields ? fields(buf, o, h) : pairs(buf, o, h);
   o = lit(buf, o, K_BODY);
-  o = body(buf, o, m, wire?.body);
+  o = body(buf, o, m, bodyBytes);
   o = lit(buf, o, m.body_encoding === 'utf8' ? K_UTF8 : K_BASE64);
   o = num(buf, o, m.body_size);
   o = lit(buf, o, m.body_truncated ? K_TRUNCATED : K_NOT_TRUNCATED);

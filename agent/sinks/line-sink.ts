@@ -11,7 +11,7 @@
  * Two buffers: one fills while the other is being written; at most one write is in flight.
  */
 import type { ExchangeRecord } from '../pipeline/record';
-import { JsonLineWriter, type WireBytes } from '../pipeline/record-json';
+import { JsonLineWriter, type BodyBytes } from '../pipeline/record-json';
 import { DEFAULT_QUEUE_BYTES, DeliveryLoop } from './sink';
 
 export interface LineSinkOptions {
@@ -45,7 +45,7 @@ export abstract class LineSink extends DeliveryLoop {
     this.format = options.format;
   }
 
-  offer(record: ExchangeRecord, bytes?: WireBytes): void {
+  offer(record: ExchangeRecord, bytes?: BodyBytes): void {
     if (this.closing || this.lines >= this.queueSize) {
       this.dropped++;
       return;

@@ -5,7 +5,7 @@
  */
 import { headerTextLength } from '../http';
 import type { ExchangeRecord, RecordHeaders } from '../pipeline/record';
-import type { WireBytes } from '../pipeline/record-json';
+import type { BodyBytes } from '../pipeline/record-json';
 import { BoundedQueue } from './bounded-queue';
 
 export interface SinkStats {
@@ -25,7 +25,7 @@ export interface Sink {
    * `bytes`: the parsed exchange the record was built from, read during the call only (a line
    * sink copies ASCII bodies from it instead of re-reading their strings).
    */
-  offer(record: ExchangeRecord, bytes?: WireBytes): void;
+  offer(record: ExchangeRecord, bytes?: BodyBytes): void;
   stats(): SinkStats;
   /**
    * Delivers what is queued, waiting at most `timeoutMs`, then releases sockets and files.
@@ -86,7 +86,7 @@ export abstract class DeliveryLoop implements Sink {
   private pumping = false;
   private idleWaiters: Array<() => void> = [];
 
-  abstract offer(record: ExchangeRecord, bytes?: WireBytes): void;
+  abstract offer(record: ExchangeRecord, bytes?: BodyBytes): void;
 
   /** Records held and not yet handed to a delivery. */
   protected abstract held(): number;
