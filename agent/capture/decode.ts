@@ -26,6 +26,7 @@ import {
   type SyscallName,
 } from './layout';
 import type { CaptureEvent, ConnId, DataEvent, Endpoint } from './events';
+import { StringInterner } from './string-interner';
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -106,13 +107,16 @@ export function formatAddress(family: number, bytes: Buffer): string {
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Addresses and process names of open events: kept as long as their connections are. */
+const openStrings = new StringInterner();
+
 function endpoint(buf: Buffer, family: number, addrOff: number, port: number): Endpoint {
-  return { ip: formatAddress(family, buf.subarray(addrOff, addrOff + 16)), port };
+  return { ip: openStrings.intern(formatAddress(family, buf.subarray(addrOff, addrOff + 16))), port };
 }
 
 function cString(buf: Buffer, start: number, len: number): string {
   const end = buf.indexOf(0, start);
-  return buf.toString('latin1', start, end < 0 || end > start + len ? start + len : end);
+  return openStrings.intern(buf.toString('latin1', start, end < 0 || end > start + len ? start + len : end));
 }
 
 /**

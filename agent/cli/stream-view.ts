@@ -66,7 +66,7 @@ export class StreamView {
       let s = c.streams[ev.direction];
       if (!s) {
         const dir = ev.direction;
-        s = new OrderedStream((p) => this.piece(key, dir, p));
+        s = new OrderedStream({ piece: (p) => this.piece(key, dir, p) });
         c.streams[ev.direction] = s;
       }
       s.push(ev.pos, ev.len, Buffer.from(ev.payload));

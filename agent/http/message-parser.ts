@@ -87,7 +87,8 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   private pristine = true;
   private droppedHeadBytes = 0;
   private afterLoss = false;
-  private held: Held[] = [];
+  /** Input held while paused; null when none (most directions never pause: no array each). */
+  private held: Held[] | null = null;
   private heldBytes = 0;
   /** Held input was dropped (over the bound, or bytes were lost): resume must resync. */
   private heldDropped = false;
@@ -235,9 +236,9 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   /** The request was not upgraded: parse what was held, then go on. */
   resume(): void {
     if (this.state !== PAUSED) return;
-    const items = this.held;
+    const items = this.held ?? [];
     const overflow = this.heldDropped;
-    this.held = [];
+    this.held = null;
     this.heldBytes = 0;
     this.heldDropped = false;
     this.state = IDLE;
@@ -245,7 +246,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
     for (const item of items) {
       if (this.state !== PAUSED) this.push(item.buf, item.ts);
       // Paused again by a held Upgrade/CONNECT request: the rest stays held, in order.
-      else if (this.admit(item.buf.length)) this.held.push(item);
+      else if (this.admit(item.buf.length)) (this.held ??= []).push(item);
     }
   }
 
@@ -264,7 +265,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   /** Drops all state and searches for the next start line (after a fault). */
   reset(): void {
     this.cur = null;
-    this.held = [];
+    this.held = null;
     this.heldBytes = 0;
     this.heldDropped = false;
     this.scanner.release();
@@ -274,7 +275,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   private halt(): void {
     this.state = STOPPED;
     this.cur = null;
-    this.held = [];
+    this.held = null;
     this.heldBytes = 0;
     this.heldDropped = false;
     this.scanner.release();
@@ -437,7 +438,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   }
 
   private hold(buf: Buffer, from: number, ts: bigint): void {
-    if (this.admit(buf.length - from)) this.held.push({ buf: Buffer.from(buf.subarray(from)), ts });
+    if (this.admit(buf.length - from)) (this.held ??= []).push({ buf: Buffer.from(buf.subarray(from)), ts });
   }
 
   /**
@@ -456,7 +457,7 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
   }
 
   private dropHeld(): void {
-    this.held = [];
+    this.held = null;
     this.heldBytes = 0;
     this.heldDropped = true;
   }

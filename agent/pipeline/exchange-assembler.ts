@@ -10,7 +10,7 @@
 import type { MonotonicClock } from '../capture/clock';
 import type { CaptureEvent, ConnCloseEvent, ConnOpenEvent, DataEvent } from '../capture/events';
 import type { Direction } from '../capture/layout';
-import { OrderedStream, type StreamPiece } from '../capture/ordered-stream';
+import { OrderedStream, type PieceReceiver, type StreamPiece } from '../capture/ordered-stream';
 import { DEFAULT_REDACT_HEADERS } from '../config/schema';
 import { HttpConnectionParser, resolveHttpParserOptions, type HttpDirection, type HttpExchange, type HttpExchangeSink, type HttpParserLimits } from '../http';
 import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type ProcessLabels, type RecordDirection } from './record';
@@ -94,23 +94,27 @@ interface Inference {
 
 /** What every connection's parser reports to: one per assembler, shared by its connections. */
 interface AssemblerOutput {
+  piece(c: Conn, dir: Direction, p: StreamPiece): void;
   exchange(ex: HttpExchange, info: ConnectionInfo): void;
   parseError(side: HttpDirection): void;
   resync(): void;
 }
 
 /**
- * One tracked connection. It is its parser's sink itself (methods, not closures): 10,000 idle
+ * One tracked connection. It is its parser's sink and its streams' receiver itself (methods,
+ * not closures), and what only some connections need is made when they need it: 10,000 idle
  * keep-alive connections are the memory target, and per-connection closures were ~1 KB each.
  */
-class Conn implements HttpExchangeSink {
+class Conn implements HttpExchangeSink, PieceReceiver {
   lastNs: bigint;
   readonly streams: Record<Direction, OrderedStream>;
   /**
-   * Timestamps of the slices held out of order, by position. A slice delivered in order takes
-   * the event's own timestamp (`lastNs`), so in-order traffic leaves these empty.
+   * Timestamps of the slices held out of order, by position; null until a slice is held. A slice
+   * delivered in order takes the event's own timestamp (`lastNs`), so in-order traffic needs none.
    */
-  readonly times: Record<Direction, HeldTime[]> = { ingress: [], egress: [] };
+  times: Record<Direction, HeldTime[]> | null = null;
+  /** Who and where, until the request side is decided (then `info` carries what records need). */
+  open: ConnOpenEvent | null;
   /** Set once known which direction carries requests; null while the role is being inferred. */
   requestSide: Direction | null = null;
   parser: HttpConnectionParser | null = null;
@@ -124,15 +128,16 @@ class Conn implements HttpExchangeSink {
   infer: Inference | null = null;
 
   constructor(
-    readonly open: ConnOpenEvent,
+    open: ConnOpenEvent,
     private readonly out: AssemblerOutput,
-    deliver: (c: Conn, dir: Direction, p: StreamPiece) => void,
   ) {
+    this.open = open;
     this.lastNs = open.tsNs;
-    this.streams = {
-      ingress: new OrderedStream((p) => deliver(this, 'ingress', p)),
-      egress: new OrderedStream((p) => deliver(this, 'egress', p)),
-    };
+    this.streams = { ingress: new OrderedStream(this), egress: new OrderedStream(this) };
+  }
+
+  piece(p: StreamPiece, from: OrderedStream): void {
+    this.out.piece(this, from === this.streams.ingress ? 'ingress' : 'egress', p);
   }
 
   onExchange(ex: HttpExchange): void {
@@ -160,6 +165,7 @@ export class ExchangeAssembler {
   /** Resolved once: every connection's parser shares it. */
   private readonly parserLimits: HttpParserLimits;
   private readonly output: AssemblerOutput = {
+    piece: (c, dir, p) => this.piece(c, dir, p),
     exchange: (ex, info) => this.emit(this.builder.build(ex, info), ex),
     parseError: (side) => {
       if (side === 'request') this.counts.requestParseErrors++;
@@ -167,7 +173,6 @@ export class ExchangeAssembler {
     },
     resync: () => this.counts.resyncs++,
   };
-  private readonly deliver = (c: Conn, dir: Direction, p: StreamPiece): void => this.piece(c, dir, p);
   private readonly counts: ExchangeAssemblerStats = {
     exchanges: 0,
     requestParseErrors: 0,
@@ -234,7 +239,7 @@ export class ExchangeAssembler {
       old.parser?.close(ev.tsNs);
     }
     this.counts.connections++;
-    const c = new Conn(ev, this.output, this.deliver);
+    const c = new Conn(ev, this.output);
     this.conns.set(ev.conn.key, c);
     // A server receives requests (ingress); a client sends them (egress).
     if (ev.role === 'server') this.decide(c, 'ingress');
@@ -261,7 +266,7 @@ export class ExchangeAssembler {
     if (end <= stream.next) return; // already delivered (overlap of a retransmitted range)
     if (ev.pos > stream.next) {
       // Held by OrderedStream past this call: its timestamp goes with it, and a copy of the view.
-      insertTime(c.times[ev.direction], ev.pos, end, tsNs);
+      insertTime((c.times ??= { ingress: [], egress: [] })[ev.direction], ev.pos, end, tsNs);
       stream.push(ev.pos, ev.len, Buffer.from(ev.payload));
     } else {
       // A length-only event (sendfile) has no bytes: no view of the batch is made for it.
@@ -288,7 +293,7 @@ export class ExchangeAssembler {
    */
   private piece(c: Conn, dir: Direction, p: StreamPiece): void {
     if (c.ignored) return;
-    const tsNs = heldTimeAt(c.times[dir], p.pos) ?? c.lastNs;
+    const tsNs = (c.times !== null ? heldTimeAt(c.times[dir], p.pos) : undefined) ?? c.lastNs;
     if (c.requestSide === null) {
       this.hold(c, dir, p, tsNs);
       return;
@@ -349,14 +354,15 @@ export class ExchangeAssembler {
     c.requestSide = requestSide;
     // Requests arriving at the traced process make it the server: its exchanges are ingress.
     const direction: RecordDirection = requestSide;
-    const policy = this.processPolicy?.(c.open.conn.tgid, c.open.cgroupId);
+    const o = c.open!;
+    c.open = null;
+    const policy = this.processPolicy?.(o.conn.tgid, o.cgroupId);
     const mode = policy?.mode ?? this.mode;
     if (mode !== 'all' && mode !== direction) {
       this.counts.droppedByMode++;
       this.ignore(c);
       return;
     }
-    const o = c.open;
     if (this.ports !== null && !this.ports.has(direction === 'ingress' ? o.local.port : o.remote.port)) {
       this.counts.droppedByPort++;
       this.ignore(c);
@@ -382,8 +388,7 @@ export class ExchangeAssembler {
     c.ignored = true;
     c.infer = null;
     c.parser = null;
-    c.times.ingress.length = 0;
-    c.times.egress.length = 0;
+    c.times = null;
   }
 
   private emit(rec: ExchangeRecord, ex: HttpExchange): void {

@@ -187,7 +187,7 @@ interface ConnectionPart {
   readonly process: ExchangeRecord['process'];
   readonly direction: ExchangeRecord['direction'];
   readonly tls: boolean;
-  readonly bytes: Buffer;
+  readonly bytes: Uint8Array;
 }
 
 /**
@@ -200,15 +200,23 @@ interface ConnectionPart {
  */
 const connectionParts = new WeakMap<ExchangeRecord['connection'], ConnectionPart>();
 
-function connectionPart(rec: ExchangeRecord): Buffer {
+let partScratch = Buffer.allocUnsafe(4096);
+
+function connectionPart(rec: ExchangeRecord): Uint8Array {
   const c = rec.connection;
   let part = connectionParts.get(c);
   if (part === undefined || part.process !== rec.process || part.direction !== rec.direction || part.tls !== rec.tls) {
     const p = rec.process;
     const units = p.comm.length + c.id.length + c.local.ip.length + c.remote.ip.length + (p.container_id?.length ?? 0) + (p.pod?.length ?? 0) + (p.namespace?.length ?? 0) + (p.service?.length ?? 0);
-    const scratch = Buffer.allocUnsafe(FIXED_BYTES + 8 * STRING_BYTES + units * UNIT_BYTES);
-    const n = writeConnectionPart(scratch, 0, rec);
-    part = { process: p, direction: rec.direction, tls: rec.tls, bytes: Buffer.from(scratch.subarray(0, n)) };
+    const room = FIXED_BYTES + 8 * STRING_BYTES + units * UNIT_BYTES;
+    if (partScratch.length < room) partScratch = Buffer.allocUnsafe(room);
+    const n = writeConnectionPart(partScratch, 0, rec);
+    // Its own memory, not a slice of Node's 8 KB Buffer pool: a part lives as long as its
+    // connection, and a pooled slice would keep its whole slab alive with it, the slab's other
+    // (short-lived) slices included. At 10,000 idle connections that was 2,000 slabs, 16 MB.
+    const bytes = new Uint8Array(n);
+    bytes.set(partScratch.subarray(0, n));
+    part = { process: p, direction: rec.direction, tls: rec.tls, bytes };
     connectionParts.set(c, part);
   }
   return part.bytes;

@@ -125,11 +125,8 @@ export class RecordBuilder {
       // Shared by the connection's records (read-only): no two objects per exchange, and the
       // JSON writer encodes their part once per connection (record-json.ts, connectionPart).
       process: (conn.process ??= processOf(conn)),
-      connection: (conn.connection ??= {
-        id: conn.id,
-        local: { ip: conn.local.ip, port: conn.local.port },
-        remote: { ip: conn.remote.ip, port: conn.remote.port },
-      }),
+      // The endpoints are the open event's own (read-only {ip, port}): no copies per connection.
+      connection: (conn.connection ??= { id: conn.id, local: conn.local, remote: conn.remote }),
       request: this.request(req),
       response: res && this.response(res),
     };

@@ -57,7 +57,7 @@ export class Capture {
     let s = this.streams.get(k);
     if (!s) {
       const captured: CapturedStream = { pieces: [], events: [] };
-      s = { ordered: new OrderedStream((p) => captured.pieces.push(p)), captured };
+      s = { ordered: new OrderedStream({ piece: (p) => captured.pieces.push(p) }), captured };
       this.streams.set(k, s);
     }
     return s;

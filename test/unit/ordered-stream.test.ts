@@ -9,7 +9,7 @@ import { OrderedStream, type StreamPiece } from '../../agent/capture/ordered-str
 
 function collect(opts?: { maxBufferedBytes?: number }) {
   const pieces: StreamPiece[] = [];
-  const s = new OrderedStream((p) => pieces.push(p), opts);
+  const s = new OrderedStream({ piece: (p) => pieces.push(p) }, opts);
   return { s, pieces };
 }
 
