@@ -333,9 +333,12 @@ export class MessageParser<H extends { readonly headers: HeaderFields }> {
 
   private startBody(head: H, framing: Framing, ts: bigint): void {
     const length = framing.kind === 'length' ? framing.length : -1;
+    const startNs = this.headStartNs;
+    // The message has it now; a BigInt kept per idle direction is memory (10,000-connection target).
+    this.headStartNs = 0n;
     this.cur = {
       head,
-      startNs: this.headStartNs,
+      startNs,
       endNs: ts,
       // A message without a body (most requests) shares one collector nothing is ever added to.
       body: framing.kind === 'none' || framing.kind === 'tunnel' ? NO_BODY_COLLECTOR : new BodyCollector(this.limits.maxBodyBytes, length),

@@ -84,10 +84,14 @@ export interface ConnectionInfo {
 
 export const REDACTED = '[REDACTED]';
 
-function processOf(conn: ConnectionInfo): ExchangeRecord['process'] {
-  const l = conn.labels ?? NO_LABELS;
-  return { pid: conn.pid, comm: conn.comm, container_id: l.container_id, pod: l.pod, namespace: l.namespace, service: l.service };
+type RecordProcess = ExchangeRecord['process'];
+
+function sameProcess(p: RecordProcess, conn: ConnectionInfo, l: Readonly<ProcessLabels>): boolean {
+  return p.comm === conn.comm && p.container_id === l.container_id && p.pod === l.pod && p.namespace === l.namespace && p.service === l.service;
 }
+
+/** Processes whose `process` object is kept for their next connection; past this the table starts over. */
+const MAX_PROCESSES = 4096;
 
 const MAX_PREFILTER_LENGTH = 64;
 
@@ -97,6 +101,8 @@ export class RecordBuilder {
   /** Lower-cased names by length: header names are case-insensitive. */
   private readonly redact = new Map<number, string[]>();
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+  /** By pid: a server's connections share one `process` object (records are read-only). */
+  private readonly processes = new Map<number, RecordProcess>();
 
   constructor(
     private readonly clock: MonotonicClock,
@@ -124,7 +130,7 @@ export class RecordBuilder {
       tls: conn.tls,
       // Shared by the connection's records (read-only): no two objects per exchange, and the
       // JSON writer encodes their part once per connection (record-json.ts, connectionPart).
-      process: (conn.process ??= processOf(conn)),
+      process: (conn.process ??= this.processOf(conn)),
       // The endpoints are the open event's own (read-only {ip, port}): no copies per connection.
       connection: (conn.connection ??= { id: conn.id, local: conn.local, remote: conn.remote }),
       request: this.request(req),
@@ -132,6 +138,17 @@ export class RecordBuilder {
     };
     if (ex.incomplete) rec.incomplete = ex.incomplete;
     return rec;
+  }
+
+  /** The process's shared object, or a new one when the pid's name or labels changed (pid reuse, a pod relabelled). */
+  private processOf(conn: ConnectionInfo): RecordProcess {
+    const l = conn.labels ?? NO_LABELS;
+    const known = this.processes.get(conn.pid);
+    if (known !== undefined && sameProcess(known, conn, l)) return known;
+    if (this.processes.size >= MAX_PROCESSES) this.processes.clear();
+    const p = { pid: conn.pid, comm: conn.comm, container_id: l.container_id, pod: l.pod, namespace: l.namespace, service: l.service };
+    this.processes.set(conn.pid, p);
+    return p;
   }
 
   // Built field by field in the record's key order (no spreads: they are slow on the hot path,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ConnIdTable, decodeBatch, formatAddress } from '../../agent/capture/decode';
 import type { CaptureEvent } from '../../agent/capture/events';
 import * as L from '../../agent/capture/layout';
+import { StringInterner } from '../../agent/capture/string-interner';
 import { closeRecord, dataRecord, frame, openRecord, writeId } from '../helpers/batches';
 
 function decode(batch: Buffer) {
@@ -113,4 +114,17 @@ test('timestamps read the same from a batch at any byte offset (64-bit word view
       `offset ${shift}`,
     );
   }
+});
+
+test('StringInterner: equal strings give the first one back; bounded, it starts over past its size', () => {
+  // Strings have no identity test in JavaScript; the table's contents show what is shared.
+  const strings = new StringInterner(2);
+  const first = 'ab'.repeat(3);
+  assert.equal(strings.intern(first), first);
+  assert.equal(strings.intern(['ab', 'ab', 'ab'].join('')), first);
+  assert.equal(strings.size, 1, 'the equal string added nothing');
+  strings.intern('second');
+  assert.equal(strings.size, 2);
+  strings.intern('third');
+  assert.equal(strings.size, 1, 'past its bound the table starts over');
 });
