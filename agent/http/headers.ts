@@ -52,27 +52,28 @@ export function parseFieldRanges(block: Buffer, from: number, to = block.length)
   ranges.n = 0;
   const n = to;
   let i = from;
+  // Each byte is read once on the way: the name (tokens), then from the value to the LF. The LF
+  // is looked for only where a line is judged, so a cut line is "not looked at" (-1) before it
+  // could be an error.
   while (i < n) {
-    // A loop, not Buffer#indexOf: a field line is a few dozen bytes, less than a native call costs.
-    let lf = i;
-    while (lf < n && block[lf] !== LF) lf++;
-    if (lf === n) return -1;
-    let end = lf;
-    if (end > i && block[end - 1] === CR) end--;
-    if (end === i) return lf + 1;
-    let vs: number;
+    const first = block[i]!;
+    if (first === LF) return i + 1;
+    if (first === CR && i + 1 < n && block[i + 1] === LF) return i + 2;
+    const folded = first === SP || first === HTAB;
     let nameEnd = i;
-    const folded = block[i] === SP || block[i] === HTAB;
-    if (folded) {
-      vs = i;
-    } else {
-      while (nameEnd < end && tchar[block[nameEnd]] === 1) nameEnd++;
+    let vs = i;
+    if (!folded) {
+      while (nameEnd < n && tchar[block[nameEnd]!] === 1) nameEnd++;
       let c = nameEnd;
-      while (c < end && (block[c] === SP || block[c] === HTAB)) c++;
-      if (nameEnd === i || c === end || block[c] !== COLON) return 'bad_header';
+      while (c < n && (block[c] === SP || block[c] === HTAB)) c++;
+      if (nameEnd === i || c === n || block[c] !== COLON) return lineEnd(block, c, n) < 0 ? -1 : 'bad_header';
       vs = c + 1;
     }
-    let ve = end;
+    // A loop, not Buffer#indexOf: a field line is a few dozen bytes, less than a native call costs.
+    let lf = vs;
+    while (lf < n && block[lf] !== LF) lf++;
+    if (lf === n) return -1;
+    let ve = lf > vs && block[lf - 1] === CR ? lf - 1 : lf;
     while (vs < ve && (block[vs] === SP || block[vs] === HTAB)) vs++;
     while (ve > vs && (block[ve - 1] === SP || block[ve - 1] === HTAB)) ve--;
     at[k] = folded ? -1 : i;
@@ -83,5 +84,11 @@ export function parseFieldRanges(block: Buffer, from: number, to = block.length)
     ranges.n = k;
     i = lf + 1;
   }
+  return -1;
+}
+
+/** The index of the first LF in `block[from, to)`, or -1. */
+function lineEnd(block: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (block[i] === LF) return i;
   return -1;
 }

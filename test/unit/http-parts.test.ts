@@ -13,7 +13,7 @@ import { findStartLine } from '../../agent/http/resync';
 import { ChunkedDecoder } from '../../agent/http/chunked';
 import { contentLength } from '../../agent/http/framing';
 import { HeaderFields } from '../../agent/http/header-fields';
-import { parseFieldRanges } from '../../agent/http/headers';
+import { FIELD_RANGES, parseFieldRanges } from '../../agent/http/headers';
 import { ByteAccumulator } from '../../agent/http/byte-accumulator';
 import { BlockScanner } from '../../agent/http/block-scanner';
 import { contentCodings, decodeContent } from '../../agent/http/body-decoding';
@@ -311,4 +311,35 @@ test('header fields: strings on demand from the bytes, obs-fold joined, replaced
   assert.throws(() => HeaderFields.of([['X', '€']]), /latin1 text, got U\+20AC/);
   assert.equal(HeaderFields.of([['Content-Length', '12']]).decimal(0), 12);
   assert.equal(HeaderFields.of([['Content-Length', '1,2']]).decimal(0), -1);
+});
+
+test('field lines: a line is judged only once its LF is in range; ends, errors and values at the edges', () => {
+  const ranges = (s: string, to?: number): number | string | number[][] => {
+    const end = parseFieldRanges(b(s), 0, to);
+    if (typeof end === 'string' || end < 0) return end;
+    const out: number[][] = [];
+    for (let k = 0; k < FIELD_RANGES.n; k += 4) out.push(FIELD_RANGES.at.slice(k, k + 4));
+    return [[end], ...out];
+  };
+  // The end: an empty line with CR LF or a bare LF.
+  assert.deepEqual(ranges('A: 1\r\n\r\nX'), [[8], [0, 1, 3, 4]]);
+  assert.deepEqual(ranges('A: 1\n\nX'), [[6], [0, 1, 3, 4]]);
+  // Errors, once the line is whole: a name that is not a token, no colon, a lone CR first.
+  assert.equal(ranges('A\x01: 1\r\n\r\n'), 'bad_header');
+  assert.equal(ranges('Name  \r\n\r\n'), 'bad_header');
+  assert.equal(ranges('Name\r\n\r\n'), 'bad_header');
+  assert.equal(ranges('\r\r\n\r\n'), 'bad_header');
+  assert.equal(ranges(': v\r\n\r\n'), 'bad_header');
+  // The same lines cut before their LF are not looked at.
+  assert.equal(ranges('A\x01: 1'), -1);
+  assert.equal(ranges('Name  '), -1);
+  assert.equal(ranges('A: 1\r\n\r'), -1, 'a CR at the edge may be the end line\'s');
+  assert.equal(ranges('A: 1\r\n\r\n', 7), -1);
+  assert.equal(ranges('A: 1\r\nB\x01: 2\r\n\r\n', 9), -1, 'the error is past `to`');
+  // Values: empty, whitespace around trimmed, a bare CR inside kept, whitespace before the colon.
+  assert.deepEqual(ranges('E:\r\nF:\n\r\n'), [[9], [0, 1, 2, 2], [4, 5, 6, 6]]);
+  assert.deepEqual(ranges('V: \t a\rb \t\r\n\r\n'), [[14], [0, 1, 5, 8]]);
+  assert.deepEqual(ranges('N \t: x\r\n\r\n'), [[10], [0, 1, 5, 6]]);
+  // An obs-fold line: name start -1, its value trimmed.
+  assert.deepEqual(ranges('A: 1\r\n \t two \r\n\r\n'), [[17], [0, 1, 3, 4], [-1, 6, 9, 12]]);
 });
