@@ -69,10 +69,8 @@ export function parseFieldRanges(block: Buffer, from: number, to = block.length)
       if (nameEnd === i || c === n || block[c] !== COLON) return lineEnd(block, c, n) < 0 ? -1 : 'bad_header';
       vs = c + 1;
     }
-    // A loop, not Buffer#indexOf: a field line is a few dozen bytes, less than a native call costs.
-    let lf = vs;
-    while (lf < n && block[lf] !== LF) lf++;
-    if (lf === n) return -1;
+    const lf = lineEnd(block, vs, n);
+    if (lf < 0) return -1;
     let ve = lf > vs && block[lf - 1] === CR ? lf - 1 : lf;
     while (vs < ve && (block[vs] === SP || block[vs] === HTAB)) vs++;
     while (ve > vs && (block[ve - 1] === SP || block[ve - 1] === HTAB)) ve--;
@@ -87,7 +85,10 @@ export function parseFieldRanges(block: Buffer, from: number, to = block.length)
   return -1;
 }
 
-/** The index of the first LF in `block[from, to)`, or -1. */
+/**
+ * The index of the first LF in `block[from, to)`, or -1. A loop, not Buffer#indexOf: a field
+ * line is a few dozen bytes, less than a native call costs.
+ */
 function lineEnd(block: Buffer, from: number, to: number): number {
   for (let i = from; i < to; i++) if (block[i] === LF) return i;
   return -1;

@@ -386,6 +386,7 @@ export class ExchangeAssembler {
 
   private ignore(c: Conn): void {
     c.ignored = true;
+    c.open = null;
     c.infer = null;
     c.parser = null;
     c.times = null;
