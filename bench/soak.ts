@@ -10,7 +10,8 @@
  * reader in the harness that tallies each record. Every `--sample` seconds: the agent's VmRSS,
  * its event-loop lag (p99 and max since the previous scrape, from prom-client's metrics on
  * /metrics), its counters, nginx's request count and the records at the sink. At the end:
- * flatness (slopes over the second half, first vs last minute), loss accounting (served vs at the
+ * flatness (RSS: slope of each minute's least sample over the second half; lag p99: slope of the
+ * samples, first vs last minute), loss accounting (served vs at the
  * sink vs the agent's counters), the consistency of the counters, and a chart of the series.
  *
  *   npm run bench:soak -- --duration 600
@@ -57,9 +58,18 @@ import {
 const SECTION = 'soak';
 /**
  * Ours (DESIGN.md asks for "flat"): a series is not flat when it both trends up over the second
- * half (least-squares slope above MAX_*_SLOPE) and ends higher than it began (last window's mean
- * above the first's by more than *_RISE). The slope alone flags noise on a shared 2-core machine
- * (lag samples of a few ms spread over 5 minutes); the rise alone misses a leak that started late.
+ * half (least-squares slope above MAX_*_SLOPE) and ends higher than where it was (by more than
+ * *_RISE). The slope alone flags noise on a shared 2-core machine (lag samples of a few ms spread
+ * over 5 minutes); the rise alone misses a leak that started late.
+ *
+ * RSS is judged on its floor, the least sample of each window: V8's young generation fills and
+ * empties between samples, so single samples are a sawtooth (112-150 MiB from one 10 s sample to
+ * the next in the 2026-12-03 runs, with the heap's used size flat at 11-23 MiB), and a fit
+ * through them follows where the peaks happen to fall. Memory that is kept raises every window's
+ * least sample; garbage waiting for a scavenge does not. The floor's rise is from the window
+ * where the second half starts to the last one (the first minute is the warm-up's climb). Decided
+ * before the run that used it first (2026-12-04); the samples' own slope is still reported.
+ * Lag p99 has no such sawtooth: it is judged on its samples, first against last window.
  */
 export const MAX_RSS_SLOPE_MIB_PER_MIN = 1;
 export const MAX_LAG_SLOPE_MS_PER_MIN = 1;
@@ -203,11 +213,18 @@ export function linearSlope(points: readonly (readonly [number, number])[]): num
 const meanOf = (xs: readonly number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 export interface Flatness {
-  /** Length of the first and last windows compared, s. */
+  /** Length of the first and last windows compared, and of the windows whose least RSS is the floor, s. */
   readonly windowS: number;
   readonly secondHalfSamples: number;
-  /** Least-squares slopes over the second half of the load. */
+  /** Least-squares slope of every RSS sample over the second half (reported; the verdict uses the floor). */
   readonly rssSlopeMiBPerMin: number;
+  /** The least RSS of each window of the load, at the window's middle. */
+  readonly rssFloors: readonly { readonly tS: number; readonly rssMiB: number }[];
+  /** Least-squares slope of the floors of the second half's windows. */
+  readonly rssFloorSlopeMiBPerMin: number;
+  /** Floor of the window where the second half starts, and of the last window. */
+  readonly midRssFloorMiB: number;
+  readonly lastRssFloorMiB: number;
   readonly lagP99SlopeMsPerMin: number;
   /** Means over the first and the last window of the load. */
   readonly firstRssMiB: number;
@@ -218,6 +235,23 @@ export interface Flatness {
   readonly maxLagMs: number;
 }
 
+/**
+ * The least RSS of each window of `windowS` from the load's start, windows left open at the start
+ * and closed at the end ((from, to]: a sample tells how the seconds before it ended); windows
+ * without a sample are left out.
+ */
+export function rssFloors(load: readonly SoakSample[], durationS: number, windowS: number): { tS: number; rssMiB: number }[] {
+  const windows = Math.max(1, Math.round(durationS / windowS));
+  const floors: { tS: number; rssMiB: number }[] = [];
+  for (let k = 0; k < windows; k++) {
+    const from = k * windowS;
+    const to = k === windows - 1 ? Infinity : from + windowS;
+    const inWindow = load.filter((s) => s.tS > from + 1e-9 && s.tS <= to + 1e-9);
+    if (inWindow.length > 0) floors.push({ tS: from + windowS / 2, rssMiB: Math.min(...inWindow.map((s) => s.rssMiB)) });
+  }
+  return floors;
+}
+
 /** Flatness of the samples taken under load. */
 export function flatness(samples: readonly SoakSample[], durationS: number): Flatness {
   const load = samples.filter((s) => s.load);
@@ -225,10 +259,16 @@ export function flatness(samples: readonly SoakSample[], durationS: number): Fla
   const second = load.filter((s) => s.tS >= durationS / 2);
   const first = load.filter((s) => s.tS <= windowS + 1e-9);
   const last = load.filter((s) => s.tS >= durationS - windowS - 1e-9);
+  const floors = rssFloors(load, durationS, windowS);
+  const secondFloors = floors.filter((w) => w.tS >= durationS / 2);
   return {
     windowS,
     secondHalfSamples: second.length,
     rssSlopeMiBPerMin: linearSlope(second.map((s) => [s.tS, s.rssMiB])) * 60,
+    rssFloors: floors,
+    rssFloorSlopeMiBPerMin: linearSlope(secondFloors.map((w) => [w.tS, w.rssMiB])) * 60,
+    midRssFloorMiB: secondFloors[0]?.rssMiB ?? NaN,
+    lastRssFloorMiB: secondFloors[secondFloors.length - 1]?.rssMiB ?? NaN,
     lagP99SlopeMsPerMin: linearSlope(second.map((s) => [s.tS, s.lagP99Ms])) * 60,
     firstRssMiB: meanOf(first.map((s) => s.rssMiB)),
     lastRssMiB: meanOf(last.map((s) => s.rssMiB)),
@@ -276,16 +316,21 @@ export function consistencyChecks(loss: LossAccount, stats: Readonly<Record<stri
 const slopeText = (v: number, unit: string) => (Number.isNaN(v) ? 'n/a' : `${v >= 0 ? '+' : ''}${fix(v, 2)} ${unit}/min`);
 
 export function soakVerdicts(f: Flatness, loss: LossAccount, stats: Readonly<Record<string, number>>, checks: readonly ConsistencyCheck[]): string[] {
-  const flat = (name: string, slope: number, max: number, rise: number, unit: string, first: number, last: number) => {
-    if (Number.isNaN(slope)) return `${name}: too few samples in the second half (${f.secondHalfSamples}) for a slope`;
-    const verdict = slope > max && last - first > rise ? 'not flat' : 'flat';
-    const w = fix(f.windowS, 0);
-    return `${name} ${verdict}: ${slopeText(slope, unit)} over the second half, last ${w} s ${fix(last, 1)} ${unit} vs first ${w} s ${fix(first, 1)} ${unit}`;
-  };
+  const w = fix(f.windowS, 0);
+  const notFlat = (slope: number, max: number, rise: number, from: number, to: number) => (slope > max && to - from > rise ? 'not flat' : 'flat');
+  const rss = Number.isNaN(f.rssFloorSlopeMiBPerMin)
+    ? `RSS: too few windows in the second half (${f.rssFloors.length} in all) for the floor's slope`
+    : `RSS ${notFlat(f.rssFloorSlopeMiBPerMin, MAX_RSS_SLOPE_MIB_PER_MIN, RSS_RISE_MIB, f.midRssFloorMiB, f.lastRssFloorMiB)}: ` +
+      `floor (least sample per ${w} s) ${slopeText(f.rssFloorSlopeMiBPerMin, 'MiB')} over the second half, ` +
+      `${fix(f.midRssFloorMiB, 1)} MiB at the half vs ${fix(f.lastRssFloorMiB, 1)} MiB in the last ${w} s (samples ${slopeText(f.rssSlopeMiBPerMin, 'MiB')})`;
+  const lag = Number.isNaN(f.lagP99SlopeMsPerMin)
+    ? `event-loop lag p99: too few samples in the second half (${f.secondHalfSamples}) for a slope`
+    : `event-loop lag p99 ${notFlat(f.lagP99SlopeMsPerMin, MAX_LAG_SLOPE_MS_PER_MIN, LAG_RISE_MS, f.firstLagP99Ms, f.lastLagP99Ms)}: ` +
+      `${slopeText(f.lagP99SlopeMsPerMin, 'ms')} over the second half, last ${w} s ${fix(f.lastLagP99Ms, 1)} ms vs first ${w} s ${fix(f.firstLagP99Ms, 1)} ms`;
   const failed = checks.filter((c) => !c.ok);
   return [
-    flat('RSS', f.rssSlopeMiBPerMin, MAX_RSS_SLOPE_MIB_PER_MIN, RSS_RISE_MIB, 'MiB', f.firstRssMiB, f.lastRssMiB),
-    flat('event-loop lag p99', f.lagP99SlopeMsPerMin, MAX_LAG_SLOPE_MS_PER_MIN, LAG_RISE_MS, 'ms', f.firstLagP99Ms, f.lastLagP99Ms),
+    rss,
+    lag,
     lossVerdict(loss, stats),
     loss.unexplained === 0 && loss.missing >= 0 ? 'no unexplained loss' : `${int(Math.max(loss.unexplained, -loss.missing))} unexplained`,
     failed.length === 0 ? 'every counter consistent' : `counters inconsistent: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
@@ -441,8 +486,10 @@ function summaryRows(c: SoakConfig, r: SoakResults): string[][] {
   return [
     ['keep-alive load (wrk)', `${int(ka.requests)} requests, ${int(ka.requestsPerSec)}/s on ${int((c.rate * c.intervalMs) / 1000)} connections`],
     ['churn load (wrk, Connection: close)', r.churn ? `${int(r.churn.requests)} connections, ${int(r.churn.requestsPerSec)}/s` : 'off'],
-    ['RSS first / last window, MiB', `${fix(f.firstRssMiB, 1)} / ${fix(f.lastRssMiB, 1)}`],
-    ['RSS slope, second half', slopeText(f.rssSlopeMiBPerMin, 'MiB')],
+    ['RSS floor (least sample per window) at the half / in the last window, MiB', `${fix(f.midRssFloorMiB, 1)} / ${fix(f.lastRssFloorMiB, 1)}`],
+    ['RSS floor slope, second half', slopeText(f.rssFloorSlopeMiBPerMin, 'MiB')],
+    ['RSS mean first / last window, MiB', `${fix(f.firstRssMiB, 1)} / ${fix(f.lastRssMiB, 1)}`],
+    ['RSS samples\' slope, second half', slopeText(f.rssSlopeMiBPerMin, 'MiB')],
     ['RSS max, MiB', fix(f.maxRssMiB, 1)],
     ['event-loop lag p99 first / last window, ms', `${fix(f.firstLagP99Ms, 1)} / ${fix(f.lastLagP99Ms, 1)}`],
     ['event-loop lag p99 slope, second half', slopeText(f.lagP99SlopeMsPerMin, 'ms')],
@@ -472,10 +519,14 @@ ${int(c.churnRate)} new connections/s (every request \`Connection: close\`). \`s
 --max-body-bytes ${MAX_BODY_BYTES} --metrics-addr <addr>\` exports to a reader in the harness that tallies every record. Every ${c.sampleS} s the harness reads
 the agent's VmRSS (/proc), its event-loop lag p99 and max since the previous scrape (prom-client's
 \`socktap_nodejs_eventloop_lag_*\` on /metrics, which samples the loop every 10 ms, so an idle loop reads about 10 ms), its counters, nginx's
-request count (\`stub_status\` on a fresh connection: captured, and counted on both sides) and the records at the sink. A series is
-not flat when its least-squares slope over the second half of the load is above +${MAX_RSS_SLOPE_MIB_PER_MIN} MiB/min (RSS) or +${MAX_LAG_SLOPE_MS_PER_MIN} ms/min (lag p99) and its
-mean over the last ${fix(r.flatness.windowS, 0)} s is above that of the first ${fix(r.flatness.windowS, 0)} s by more than ${RSS_RISE_MIB} MiB or ${LAG_RISE_MS} ms (our thresholds: DESIGN.md says "flat"; the
-slope alone flags noise, the rise alone misses a late leak). Loss accounting: nginx's count against the records at the sink, with the agent's final counters
+request count (\`stub_status\` on a fresh connection: captured, and counted on both sides) and the records at the sink. RSS is
+judged on its floor, the least sample of each ${fix(r.flatness.windowS, 0)} s window: the young generation fills and empties between samples, so
+single samples are a sawtooth whose fitted slope follows where its peaks fall, while memory that is kept raises every window's
+least sample. RSS is not flat when its floor's least-squares slope over the second half of the load is above +${MAX_RSS_SLOPE_MIB_PER_MIN} MiB/min
+and the last window's floor is above the floor where the second half starts by more than ${RSS_RISE_MIB} MiB; the event-loop lag p99 is
+not flat when its samples' slope over the second half is above +${MAX_LAG_SLOPE_MS_PER_MIN} ms/min and its mean over the last ${fix(r.flatness.windowS, 0)} s is
+above that of the first ${fix(r.flatness.windowS, 0)} s by more than ${LAG_RISE_MS} ms (our thresholds: DESIGN.md says "flat"; the slope alone flags noise,
+the rise alone misses a late leak; the RSS rule was changed from samples to floors on 2026-12-04, before the run below). Loss accounting: nginx's count against the records at the sink, with the agent's final counters
 (${LOSS_COUNTERS.join(', ')}; they count events, not exchanges); a loss is unexplained when more is missing than they count.
 
 **Result:**
@@ -511,6 +562,7 @@ function chart(c: SoakConfig, r: SoakResults): string {
     xLabel: 'seconds since the load started',
     panels: [
       { label: 'agent RSS (MiB)', points: r.samples.map((s) => [s.tS, s.rssMiB]) },
+      { label: `RSS floor, least per ${fix(r.flatness.windowS, 0)} s (MiB)`, points: r.flatness.rssFloors.map((w) => [w.tS, w.rssMiB]) },
       { label: 'event-loop lag p99 (ms)', points: r.samples.map((s) => [s.tS, s.lagP99Ms]) },
     ],
   });

@@ -277,6 +277,33 @@ describe('soak helpers', () => {
     assert.equal(f.firstLagP99Ms, 12);
     assert.equal(f.maxRssMiB, 300);
     assert.equal(f.maxLagMs, 55);
+    // Floors: each window's first sample (RSS only grows); the second half's five windows rise 0.5 MiB/min.
+    assert.equal(f.rssFloors.length, 10);
+    assert.deepEqual(f.rssFloors.slice(0, 5), [30, 90, 150, 210, 270].map((tS) => ({ tS, rssMiB: 100 })));
+    assert.ok(Math.abs(f.rssFloorSlopeMiBPerMin - 0.5) < 1e-9);
+    assert.ok(Math.abs(f.midRssFloorMiB - (100 + 0.5 / 6)) < 1e-9); // 310 s
+    assert.ok(Math.abs(f.lastRssFloorMiB - (100 + (250 / 60) * 0.5)) < 1e-9); // 550 s
+  });
+
+  test('RSS is judged on its floor: a sawtooth over a flat floor is flat, a rising floor is not', () => {
+    const stats = { TotalRequestsParsed: 1, TotalRequestsSent: 1 };
+    const ok = consistencyChecks(lossAccount(1, 1, stats), stats);
+    // Peaks late in the run pull the samples' fit up (+2.3 MiB/min), the floor stays at 110 MiB.
+    const peaks = (t: number) => (t % 60 === 0 ? 110 : 112 + (t >= 450 ? 30 : 10) + (t % 60) / 10);
+    const sawtooth = [sample(0, 80, 11, false)];
+    for (let t = 10; t <= 600; t += 10) sawtooth.push(sample(t, peaks(t), 12));
+    const flat = flatness(sawtooth, 600);
+    assert.ok(flat.rssSlopeMiBPerMin > 1 && flat.lastRssMiB - flat.firstRssMiB > 5, 'the samples alone would read as a leak');
+    assert.match(
+      soakVerdicts(flat, lossAccount(1, 1, stats), stats, ok)[0]!,
+      /^RSS flat: floor \(least sample per 60 s\) \+0\.00 MiB\/min over the second half, 110\.0 MiB at the half vs 110\.0 MiB in the last 60 s \(samples \+\d+\.\d\d MiB\/min\)$/,
+    );
+    // The same sawtooth on a floor that keeps 1.5 MiB a minute: a leak.
+    const leaking = sawtooth.map((x) => (x.load ? { ...x, rssMiB: x.rssMiB + (x.tS / 60) * 1.5 } : x));
+    assert.match(soakVerdicts(flatness(leaking, 600), lossAccount(1, 1, stats), stats, ok)[0]!, /^RSS not flat: floor \(least sample per 60 s\) \+1\.50 MiB\/min over the second half, 119\.0 MiB at the half vs 125\.0 MiB in the last 60 s/);
+    // A floor that steps up once in the second half and stays: rise 6 MiB, slope over 1 MiB/min.
+    const late = sawtooth.map((x) => (x.load && x.tS >= 420 ? { ...x, rssMiB: x.rssMiB + 6 } : x));
+    assert.match(soakVerdicts(flatness(late, 600), lossAccount(1, 1, stats), stats, ok)[0]!, /^RSS not flat: floor .* 110\.0 MiB at the half vs 116\.0 MiB/);
   });
 
   test('consistency checks and verdicts', () => {
@@ -290,7 +317,7 @@ describe('soak helpers', () => {
     const samples = [sample(0, 80, 11, false), ...[10, 20, 30, 40].map((t) => sample(t, 100, 12))];
     const v = soakVerdicts(flatness(samples, 40), lossAccount(1000, 1000, stats), stats, ok);
     assert.deepEqual(v, [
-      'RSS flat: +0.00 MiB/min over the second half, last 10 s 100.0 MiB vs first 10 s 100.0 MiB',
+      'RSS flat: floor (least sample per 10 s) +0.00 MiB/min over the second half, 100.0 MiB at the half vs 100.0 MiB in the last 10 s (samples +0.00 MiB/min)',
       'event-loop lag p99 flat: +0.00 ms/min over the second half, last 10 s 12.0 ms vs first 10 s 12.0 ms',
       'all 1,000 exchanges nginx served reached the sink',
       'no unexplained loss',
@@ -299,9 +326,10 @@ describe('soak helpers', () => {
     // A steep slope with no rise from the first window is noise; with a rise, a leak.
     const noisy = [sample(0, 80, 11, false), sample(10, 100, 30), sample(20, 100, 12), sample(30, 100, 14), sample(40, 100, 16)];
     assert.match(soakVerdicts(flatness(noisy, 40), lossAccount(1, 1, stats), stats, ok)[1]!, /^event-loop lag p99 flat: \+12.00 ms\/min/);
-    const leak = [sample(0, 80, 11, false), sample(10, 100, 12), sample(20, 104, 12), sample(30, 108, 12), sample(40, 112, 12)];
-    assert.match(soakVerdicts(flatness(leak, 40), lossAccount(1, 1, stats), stats, ok)[0]!, /^RSS not flat: \+24.00 MiB\/min over the second half, last 10 s 110.0 MiB vs first 10 s 100.0 MiB/);
+    const leak = [sample(0, 80, 11, false), sample(10, 100, 12), sample(20, 106, 12), sample(30, 112, 12), sample(40, 118, 12)];
+    assert.match(soakVerdicts(flatness(leak, 40), lossAccount(1, 1, stats), stats, ok)[0]!, /^RSS not flat: floor \(least sample per 10 s\) \+36.00 MiB\/min over the second half, 112.0 MiB at the half vs 118.0 MiB in the last 10 s/);
     const few = soakVerdicts(flatness([sample(0, 80, 11, false), sample(10, 90, 12)], 10), lossAccount(1, 1, stats), stats, ok);
-    assert.equal(few[0], 'RSS: too few samples in the second half (1) for a slope');
+    assert.equal(few[0], "RSS: too few windows in the second half (1 in all) for the floor's slope");
+    assert.equal(few[1], 'event-loop lag p99: too few samples in the second half (1) for a slope');
   });
 });
