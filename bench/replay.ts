@@ -14,7 +14,11 @@
  *   npm run bench:replay                                   # record 2 s of nginx + wrk, replay 20 passes (3 stages)
  *   npm run bench:replay -- --save /tmp/nginx.batches      # also keep the recording
  *   npm run bench:replay -- --input /tmp/nginx.batches     # replay a recording (no root needed)
- *   npm run bench:replay -- --input F --cpu-prof /tmp/p    # and write a V8 CPU profile of the passes
+ *   npm run bench:replay -- --input F --cpu-prof /tmp/p    # and keep the V8 CPU profile of the profiled passes
+ *
+ * After the counted passes, `--profile-passes` more passes of the full stage run under V8's
+ * sampling profiler (apart, so its cost is in no figure above): their flame graph is written to
+ * bench/results/replay-flame.svg and their largest self times into the docs section.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +31,7 @@ import { benchmarkMain, fix, int } from './lib/alternation';
 import { summarize, type Summary } from './lib/stats';
 import { DOCS_TITLE, markdownTable, textTable, writeJson, writeSection } from './lib/report';
 import { machineFacts } from './lib/machine';
+import { flameGraphSvg, frameTree, selfTimes, type CpuProfile, type SelfTime } from './lib/flame-svg';
 
 const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/replay.js [flags])
 
@@ -39,7 +44,10 @@ const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/
   --stage S         how far counted passes go: decode, assemble (records made, not
                     encoded), full (and the unix-socket sink's encoding), or all
                     of them in rotation                                           [all]
-  --cpu-prof DIR    write a .cpuprofile of the counted passes into DIR
+  --profile-passes N  passes of the full stage under the CPU profiler, after the
+                    counted ones: flame graph and self-time table (0: none)      [5]
+  --cpu-prof DIR    also write the profiled passes' .cpuprofile into DIR
+  --flame PATH      the flame graph SVG            [bench/results/replay-flame.svg]
   --out PATH        JSON results                          [bench/results/replay.json]
   --docs PATH       Markdown file whose replay section is rewritten  [docs/benchmarks.md]`;
 
@@ -53,13 +61,15 @@ interface Config {
   readonly passes: number;
   readonly warmup: number;
   readonly stage: ReplayStage | 'all';
+  readonly profilePasses: number;
   readonly cpuProf: string | undefined;
+  readonly flame: string;
   readonly out: string;
   readonly docs: string;
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', 'passes', 'warmup', 'stage', 'cpu-prof', 'out', 'docs']);
+  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', 'passes', 'warmup', 'stage', 'profile-passes', 'cpu-prof', 'flame', 'out', 'docs']);
   if (v.help) return undefined;
   const root = packageRoot();
   const file = (name: string): string | undefined => (typeof v[name] === 'string' ? path.resolve(v[name] as string) : undefined);
@@ -72,7 +82,9 @@ function parseConfig(argv: readonly string[]): Config | undefined {
     passes,
     warmup: Math.min(intFlag(v, 'warmup', 5, 1, 10_000), passes - 1),
     stage: choiceFlag<ReplayStage | 'all'>(v, 'stage', 'all', [...REPLAY_STAGES, 'all']),
+    profilePasses: intFlag(v, 'profile-passes', 5, 0, 10_000),
     cpuProf: file('cpu-prof'),
+    flame: path.resolve(root, typeof v.flame === 'string' ? v.flame : 'bench/results/replay-flame.svg'),
     out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/replay.json'),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
@@ -98,7 +110,32 @@ interface StageSummary {
   readonly cpuUsPerExchange: Summary;
 }
 
-function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, lineBytes: number, stages: readonly StageSummary[]): string {
+/** Largest self times listed in the docs. */
+const TOP_SELF = 15;
+
+interface ProfileSummary {
+  readonly passes: number;
+  readonly busySamples: number;
+  readonly top: readonly SelfTime[];
+}
+
+function profileMarkdown(c: Config, p: ProfileSummary): string[] {
+  const flameRel = path.relative(path.dirname(c.docs), c.flame).split(path.sep).join('/');
+  return [
+    `Where the time goes: ${p.passes} more passes of the full stage under V8's sampling profiler (after the counted ones, so`,
+    `its cost is in no figure above), ${int(p.busySamples)} busy samples. Flame graph (each function above its caller, widths`,
+    'in proportion to samples; hover for figures):',
+    '',
+    `![flame graph of the replayed JavaScript path](${flameRel})`,
+    '',
+    `The ${TOP_SELF} largest self times (a function's own samples over every call path):`,
+    '',
+    markdownTable(['function', 'self', 'share'], p.top.map((t) => [`\`${t.label}\``, int(t.samples), `${fix(100 * t.share, 1)} %`])),
+    '',
+  ];
+}
+
+function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, lineBytes: number, stages: readonly StageSummary[], prof: ProfileSummary | undefined): string {
   const machine = machineFacts();
   const med = (st: ReplayStage) => stages.find((x) => x.stage === st)?.cpuUsPerExchange.median;
   const [d, a, f] = [med('decode'), med('assemble'), med('full')];
@@ -122,11 +159,40 @@ function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, l
     `${int(exchanges)} exchanges per pass from ${rec.batches.length} batches (${int(bytes)} bytes), ${fix(lineBytes / Math.max(1, exchanges), 0)} JSON bytes per exchange.` +
       (parts.length > 0 ? ` From the medians: decoding ~${fix(d ?? 0)} µs, ${parts.join(', ')}.` : ''),
     '',
+    ...(prof === undefined ? [] : profileMarkdown(c, prof)),
     `Machine: kernel \`${machine.kernel}\`, ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.memGiB} GiB, node ${machine.node}; run ${machine.date}.`,
     '',
-    `Rerun: \`npm run bench:replay -- --passes ${c.passes} --warmup ${c.warmup} --stage ${c.stage}\` (records anew; \`--save FILE\` keeps the recording, \`--input FILE\` replays one without root). JSON: \`bench/results/replay.json\`.`,
+    `Rerun: \`npm run bench:replay -- --passes ${c.passes} --warmup ${c.warmup} --stage ${c.stage} --profile-passes ${c.profilePasses}\` (records anew; \`--save FILE\` keeps the recording, \`--input FILE\` replays one without root). JSON: \`bench/results/replay.json\`${prof === undefined ? '' : ', flame graph: `bench/results/replay-flame.svg`'}.`,
     '',
   ].join('\n');
+}
+
+/** Full-stage passes under the inspector's CPU profiler: the flame graph, the self times, and the raw profile if asked. */
+async function profiledPasses(c: Config, rec: Recording, expected: number): Promise<ProfileSummary> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    for (let i = 0; i < c.profilePasses; i++) {
+      const r = await replayPass(rec, 'full', expected);
+      process.stderr.write(`  profiled pass ${i + 1}: ${int(r.exchanges)} exchanges, ${fix(r.cpuUsPerExchange, 3)} µs CPU / exchange (profiler on)\n`);
+    }
+    const { profile } = await session.post('Profiler.stop');
+    if (c.cpuProf !== undefined) {
+      fs.mkdirSync(c.cpuProf, { recursive: true });
+      const file = path.join(c.cpuProf, `replay-${process.pid}.cpuprofile`);
+      fs.writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`replay: CPU profile ${file}\n`);
+    }
+    const tree = frameTree(profile as CpuProfile);
+    fs.mkdirSync(path.dirname(c.flame), { recursive: true });
+    fs.writeFileSync(c.flame, flameGraphSvg(tree, { title: `socktap: the agent's JavaScript path replayed (recording of ${rec.recordedAt.slice(0, 10)}, ${c.profilePasses} profiled passes)` }));
+    process.stderr.write(`replay: flame graph ${c.flame}\n`);
+    return { passes: c.profilePasses, busySamples: tree.total, top: selfTimes(tree).slice(0, TOP_SELF) };
+  } finally {
+    session.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
@@ -140,16 +206,9 @@ async function main(): Promise<void> {
   const stages = c.stage === 'all' ? REPLAY_STAGES : [c.stage];
   process.stderr.write(`replay: ${rec.batches.length} batches, ${int(bytes)} bytes; ${c.passes} passes (${c.warmup} warm-up), stages ${stages.join(', ')}\n`);
 
-  let profiler: Session | undefined;
   const results: Array<PassResult & { stage: ReplayStage }> = [];
   let full: PassResult | undefined;
   for (let i = 0; i < c.passes; i++) {
-    if (i === c.warmup && c.cpuProf !== undefined) {
-      profiler = new Session();
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
-    }
     const warm = i < c.warmup;
     // Stages in rotation, so a drift of the machine's speed falls on each alike.
     const stage = warm ? 'full' : stages[(i - c.warmup) % stages.length]!;
@@ -158,13 +217,7 @@ async function main(): Promise<void> {
     else results.push({ stage, ...r });
     process.stderr.write(`  pass ${i + 1} (${warm ? 'warm-up' : stage}): ${int(r.exchanges)} exchanges, ${fix(r.cpuUsPerExchange, 3)} µs CPU / exchange\n`);
   }
-  if (profiler !== undefined && c.cpuProf !== undefined) {
-    const { profile } = await profiler.post('Profiler.stop');
-    fs.mkdirSync(c.cpuProf, { recursive: true });
-    const file = path.join(c.cpuProf, `replay-${process.pid}.cpuprofile`);
-    fs.writeFileSync(file, JSON.stringify(profile));
-    process.stderr.write(`replay: CPU profile ${file}\n`);
-  }
+  const prof = c.profilePasses > 0 ? await profiledPasses(c, rec, full!.exchanges) : undefined;
 
   const byStage: StageSummary[] = stages
     .map((stage) => ({ stage, runs: results.filter((r) => r.stage === stage) }))
@@ -179,8 +232,8 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`${int(exchanges)} exchanges per pass (${rec.batches.length} batches, ${int(bytes)} bytes), ${fix(lineBytes / Math.max(1, exchanges), 0)} JSON bytes per exchange`);
-  writeJson(c.out, { recordedAt: rec.recordedAt, source: rec.source, machine: machineFacts(), passes: c.passes, warmup: c.warmup, stages: byStage, exchanges, lineBytes, results });
-  writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, rec, bytes, exchanges, lineBytes, byStage));
+  writeJson(c.out, { recordedAt: rec.recordedAt, source: rec.source, machine: machineFacts(), passes: c.passes, warmup: c.warmup, stages: byStage, exchanges, lineBytes, results, profile: prof });
+  writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, rec, bytes, exchanges, lineBytes, byStage, prof));
   process.stderr.write(`replay: results in ${c.out}, the ${SECTION} section of ${c.docs}\n`);
 }
 
