@@ -18,6 +18,9 @@ import { LineSink } from './line-sink';
 import type { SinkLog } from './sink';
 import { writeChunk } from './write-lines';
 
+/** How long a closing connection may take to flush what the kernel still holds for the collector. */
+const END_GRACE_MS = 1000;
+
 export interface UdsSinkOptions {
   /** The socket path (`unix_domain_socket_addr`). */
   path: string;
@@ -72,8 +75,17 @@ export class UdsSink extends LineSink {
   protected async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    this.socket?.end();
+    const socket = this.socket;
     this.socket = undefined;
+    if (socket !== undefined) {
+      // end() alone keeps the socket until the collector closes its side as well, and a
+      // collector that never does (it reads to EOF and keeps the descriptor) kept the agent from
+      // exiting after its final stats line. The lines were handed over before shutdown (or given
+      // up at close's timeout): the FIN goes out after them, then the socket is let go, at the
+      // latest after END_GRACE_MS if the collector does not read what is still in flight.
+      socket.end(() => socket.destroy());
+      setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+    }
     for (const c of this.consumers) c.destroy();
     this.consumers.clear();
     if (this.server) {

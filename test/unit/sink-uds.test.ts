@@ -160,3 +160,36 @@ test('listen mode: socket file 0660 replacing a stale one, every consumer gets e
   assert.deepEqual(sink.stats(), { sent: 7, dropped: 0, queued: 0 });
   assert.equal(fs.existsSync(sockPath), false, 'the socket file is removed at close');
 });
+
+test('connect mode: close lets the socket go though the collector never closes its side', async (t) => {
+  const dir = tempDir();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sockPath = path.join(dir, 'halfopen.sock');
+  // A collector that reads to EOF and keeps its descriptor (allowHalfOpen: its side stays open).
+  let received = '';
+  let sawEnd = false;
+  const conns: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
+    conns.push(c);
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => (received += d));
+    c.on('end', () => (sawEnd = true));
+  });
+  await new Promise<void>((resolve) => server.listen(sockPath, resolve));
+  t.after(() => {
+    for (const c of conns) c.destroy();
+    server.close();
+  });
+  const pipes = () => process.getActiveResourcesInfo().filter((r) => r === 'PipeWrap').length;
+  const before = pipes();
+  const sink = new UdsSink({ path: sockPath, queueSize: 8, log: logSink(), backoff: new Backoff(10, 20) });
+  await sink.start();
+  sink.offer(records(0, 1)[0]!);
+  await until('the line', () => received.endsWith('\n'));
+  assert.equal(pipes(), before + 2, "the sink's socket and the collector's side");
+  await sink.close(500);
+  await until('the FIN', () => sawEnd);
+  // Before: end() alone, and the sink's socket stayed open (the process could not exit) until the collector closed.
+  await until("the sink's socket to be released", () => pipes() === before + 1, 2000);
+  assert.equal(received, toJsonLine(records(0, 1)[0]!) + '\n');
+});
