@@ -7,6 +7,8 @@
  * review. Pure: unit-tested in test/unit/bench-line-chart.test.ts.
  */
 
+import { escapeXml, px } from './svg-text';
+
 /** One series, drawn in its own panel. Points whose x or y is not finite are left out. */
 export interface LinePanel {
   /** y-axis title, e.g. `RSS (MiB)`. */
@@ -46,13 +48,6 @@ export const LINE_LAYOUT = {
 const PALETTE = ['#4c78a8', '#e45756', '#54a24b', '#b279a2'] as const;
 const COLORS = { axis: '#1f2d3d', grid: '#dde3ea', text: '#1f2d3d', muted: '#7a8794' } as const;
 
-/** Text content and attribute values: the five characters XML gives a meaning. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Coordinates rounded to 0.1 px: stable text for identical data. */
-const px = (v: number) => String(Math.round(v * 10) / 10);
 
 export interface Ticks {
   /** Tick values, ascending; the first and last are the axis ends. */

@@ -7,6 +7,8 @@
  * Pure: unit-tested in test/unit/bench-chart.test.ts.
  */
 
+import { escapeXml, px } from './svg-text';
+
 export interface ChartBar {
   readonly label: string;
   readonly min: number;
@@ -49,13 +51,6 @@ export const LAYOUT = {
 
 const COLORS = { bar: '#4c78a8', whisker: '#1f2d3d', grid: '#dde3ea', target: '#d62728', text: '#1f2d3d' } as const;
 
-/** Text content and attribute values: the five characters XML gives a meaning. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Coordinates rounded to 0.1 px: stable text for identical data. */
-const px = (v: number) => String(Math.round(v * 10) / 10);
 
 export function ratioChartSvg(bars: readonly ChartBar[], o: RatioChartOptions): string {
   const axisMin = o.axisMin ?? 0;

@@ -6,7 +6,7 @@
  * profile format is V8's own, read as the DevTools protocol documents it. Pure: unit-tested in
  * test/unit/bench-flame.test.ts.
  */
-import { escapeXml } from './chart-svg';
+import { escapeXml } from './svg-text';
 
 /** The parts of a V8 CPU profile read here (DevTools protocol `Profiler.Profile`). */
 export interface CpuProfile {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { escapeXml, LAYOUT, ratioChartSvg, type ChartBar } from '../../bench/lib/chart-svg';
+import { LAYOUT, ratioChartSvg, type ChartBar } from '../../bench/lib/chart-svg';
+import { escapeXml } from '../../bench/lib/svg-text';
 import { roundsRatioChart } from '../../bench/lib/alternation';
 import { writeChart } from '../../bench/lib/report';
 

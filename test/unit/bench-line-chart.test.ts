@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeXml, LINE_LAYOUT, lineChartSvg, niceTicks } from '../../bench/lib/chart-line-svg';
+import { LINE_LAYOUT, lineChartSvg, niceTicks } from '../../bench/lib/chart-line-svg';
+import { escapeXml } from '../../bench/lib/svg-text';
 
 describe('niceTicks', () => {
   test('steps of 1, 2 or 5 times a power of ten covering the range', () => {
