@@ -9,7 +9,9 @@
  * JSON.stringify gives for the record in contract order (escapes included); a property test
  * holds it to that.
  */
-import { HeaderFields, headerTextLength } from '../http';
+// From its own module, not the '../http' index: CommonJS re-exports are getters, and the
+// instanceof below read one per message.
+import { HeaderFields, headerTextLength } from '../http/header-fields';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
 /**

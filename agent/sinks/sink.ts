@@ -3,7 +3,7 @@
  * exchange record once, on the main thread, and `offer` never blocks and never throws. A sink that
  * cannot keep up drops and counts (DESIGN.md §5: a slow or absent sink never blocks capture).
  */
-import { headerTextLength } from '../http';
+import { headerTextLength } from '../http/header-fields';
 import type { ExchangeRecord, RecordHeaders } from '../pipeline/record';
 import type { BodyBytes } from '../pipeline/record-json';
 import { BoundedQueue } from './bounded-queue';
