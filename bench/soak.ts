@@ -519,8 +519,8 @@ ${int(c.churnRate)} new connections/s (every request \`Connection: close\`). \`s
 --max-body-bytes ${MAX_BODY_BYTES} --metrics-addr <addr>\` exports to a reader in the harness that tallies every record. Every ${c.sampleS} s the harness reads
 the agent's VmRSS (/proc), its event-loop lag p99 and max since the previous scrape (prom-client's
 \`socktap_nodejs_eventloop_lag_*\` on /metrics, which samples the loop every 10 ms, so an idle loop reads about 10 ms), its counters, nginx's
-request count (\`stub_status\` on a fresh connection: captured, and counted on both sides) and the records at the sink. RSS is
-judged on its floor, the least sample of each ${fix(r.flatness.windowS, 0)} s window: the young generation fills and empties between samples, so
+request count (\`stub_status\` on a fresh connection: captured, and counted on both sides) and the records at the sink.
+RSS is judged on its floor, the least sample of each ${fix(r.flatness.windowS, 0)} s window: the young generation fills and empties between samples, so
 single samples are a sawtooth whose fitted slope follows where its peaks fall, while memory that is kept raises every window's
 least sample. RSS is not flat when its floor's least-squares slope over the second half of the load is above +${MAX_RSS_SLOPE_MIB_PER_MIN} MiB/min
 and the last window's floor is above the floor where the second half starts by more than ${RSS_RISE_MIB} MiB; the event-loop lag p99 is

@@ -126,12 +126,13 @@ export const FLAME_LAYOUT = {
 
 /** Warm colours for our code, yellow for Node's, blue for V8's collector, grey for the rest of V8. */
 function fill(label: string): string {
+  if (label === '(garbage collector)') return 'rgb(90,140,220)';
+  // A shade per label (a string hash), so neighbouring boxes of one hue stay apart.
   let h = 0;
   for (let i = 0; i < label.length; i++) h = (h * 31 + label.charCodeAt(i)) >>> 0;
   const v = h % 40;
-  if (label.startsWith('(garbage collector)')) return 'rgb(90,140,220)';
-  if (label.includes(' agent/') || label.includes(' bench/')) return `rgb(${215 + (v % 40)},${90 + v * 2},40)`;
-  if (label.includes(' node:')) return `rgb(${200 + (v % 40)},${170 + v},60)`;
+  if (label.includes(' agent/') || label.includes(' bench/')) return `rgb(${215 + v},${90 + v * 2},40)`;
+  if (label.includes(' node:')) return `rgb(${200 + v},${170 + v},60)`;
   return `rgb(${160 + v},${160 + v},${150 + v})`;
 }
 
