@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/errors.cc",
+        "src/json-bytes.cc",
         "src/layout.cc",
         "src/reader.cc",
         "src/session.cc",

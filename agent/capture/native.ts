@@ -100,6 +100,10 @@ export interface NativeAddon {
   ensureTracefs(): TracefsStatus;
   probeFeatures(): KernelFeatureProbe;
   libbpfVersion: string;
+  /** The JSON line writer's escape tables (record-json.ts decides them), set once before jsonAscii. */
+  jsonTables(asciiOut: Uint8Array, shortEscapes: Uint8Array): void;
+  /** `bytes` as a JSON string at out[at] if all ASCII: the offset after it, else -1. */
+  jsonAscii(out: Buffer, at: number, bytes: Buffer): number;
 }
 
 /** Package root: two levels up from agent/capture (source) or dist/agent/capture (built). */

@@ -2,6 +2,7 @@
  * The exchange record of DESIGN.md §3 and its construction from a parsed HttpExchange: bodies
  * as utf8 or base64 text, redacted header values, wall-clock timestamps.
  */
+import { isAscii } from 'node:buffer';
 import type { Endpoint } from '../capture/events';
 import type { MonotonicClock } from '../capture/clock';
 import type { HeaderFields, HttpExchange, IncompleteReason } from '../http';
@@ -202,10 +203,12 @@ export class RecordBuilder {
   /**
    * utf8 when the kept bytes are valid UTF-8, else base64. A body cut by max_body_bytes may end
    * inside a multi-byte character: that partial character is left out rather than turning a
-   * text body into base64.
+   * text body into base64. An ASCII body (most API bodies) is its latin1 text: checked and copied
+   * at half the cost of the decoder, which validates and decodes in separate passes.
    */
   private body(b: Buffer, truncated: boolean): { text: string; encoding: 'utf8' | 'base64' } {
     if (b.length === 0) return NO_BODY;
+    if (isAscii(b)) return { text: b.toString('latin1'), encoding: 'utf8' };
     try {
       return { text: this.utf8.decode(truncated ? b.subarray(0, completeUtf8Length(b)) : b), encoding: 'utf8' };
     } catch {

@@ -74,15 +74,20 @@ export function readRecording(file: string): Recording {
 export interface RecordOptions {
   readonly durationS: number;
   readonly connections: number;
+  /** Size of the JSON file nginx serves. @default 600 (the pipeline benchmark's) */
+  readonly bodyBytes?: number;
+  /** nginx's sendfile: on, the body never passes through user memory, so no record carries it. @default true */
+  readonly sendfile?: boolean;
 }
 
 /**
- * Captures nginx (one worker, the 600-byte JSON file of the pipeline benchmark) under
+ * Captures nginx (one worker, by default the 600-byte JSON file of the pipeline benchmark) under
  * `wrk -t1 -c<connections>`: the session is started before wrk, as in the benchmark, so every
  * connection is seen from its accept. Needs root (BPF).
  */
 export async function recordBatches(o: RecordOptions): Promise<Recording> {
-  const nginx = await startNginx();
+  const sendfile = o.sendfile ?? true;
+  const nginx = await startNginx({ bodyBytes: o.bodyBytes, sendfile });
   const batches: Buffer[] = [];
   const records: number[] = [];
   try {
@@ -105,7 +110,7 @@ export async function recordBatches(o: RecordOptions): Promise<Recording> {
     }
     return {
       recordedAt: new Date().toISOString(),
-      source: `nginx (1 worker) serving its ${nginx.bodyBytes}-byte file to wrk -t1 -c${o.connections} for ${o.durationS} s (${result.requests.toLocaleString('en-US')} requests)`,
+      source: `nginx (1 worker, sendfile ${sendfile ? 'on' : 'off'}) serving its ${nginx.bodyBytes}-byte file to wrk -t1 -c${o.connections} for ${o.durationS} s (${result.requests.toLocaleString('en-US')} requests)`,
       batches,
       records,
     };

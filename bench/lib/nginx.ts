@@ -9,8 +9,10 @@ import path from 'node:path';
 import { childrenOf, freePort, sleep, start, waitListening, type Proc } from './procs';
 
 export interface NginxOptions {
-  /** File to serve; copied into the temp root. @default a generated 600-byte JSON body */
+  /** File to serve; copied into the temp root. @default a generated JSON body of `bodyBytes` */
   readonly file?: string;
+  /** Size of the generated JSON body when no `file` is given. @default 600 */
+  readonly bodyBytes?: number;
   /** @default true (nginx's own default) */
   readonly sendfile?: boolean;
   /** More files to serve, by path under the root (e.g. `copy/file.bin`). */
@@ -141,7 +143,7 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
   const www = path.join(dir, 'www');
   fs.mkdirSync(www, { mode: 0o755 });
   const fileName = o.file ? path.basename(o.file) : 'body.json';
-  const body = o.file ? fs.readFileSync(o.file) : jsonBody(600);
+  const body = o.file ? fs.readFileSync(o.file) : jsonBody(o.bodyBytes ?? 600);
   fs.writeFileSync(path.join(www, fileName), body, { mode: 0o644 });
   for (const [rel, bytes] of Object.entries(o.files ?? {})) {
     fs.mkdirSync(path.dirname(path.join(www, rel)), { recursive: true, mode: 0o755 });

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "json-bytes.h"
 #include "layout.h"
 #include "session.h"
 #include "tracefs.h"
@@ -43,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ensureTracefs", Napi::Function::New(env, EnsureTracefsJs));
   exports.Set("probeFeatures", Napi::Function::New(env, ProbeFeatures));
   exports.Set("libbpfVersion", Napi::String::New(env, libbpf_version_string()));
+  InitJsonBytes(env, exports);
   return exports;
 }
 

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { JsonLineWriter, toJsonLine } from '../../agent/pipeline/record-json';
+import { JsonLineWriter, NATIVE_BODY_BYTES, RELEASE_AFTER_FILLS, toJsonLine } from '../../agent/pipeline/record-json';
 import { RecordBuilder, type ConnectionInfo, type ExchangeRecord, type RequestRecord, type ResponseRecord } from '../../agent/pipeline/record';
 import { MonotonicClock } from '../../agent/capture/clock';
 import { HeaderFields, type HttpExchange } from '../../agent/http';
@@ -169,13 +169,23 @@ function assertLineFromBytes(builder: RecordBuilder, ex: HttpExchange): void {
   assert.equal(w.bytes().toString('utf8'), `${reference(rec)}\n`);
 }
 
-test('bodies copied from the bytes they were decoded from (ASCII) are the same line as from their strings; other bodies read the string', () => {
+test('bodies copied from the bytes they were decoded from (ASCII; from NATIVE_BODY_BYTES on by the addon) are the same line as from their strings; other bodies read the string', () => {
   const builder = new RecordBuilder(new MonotonicClock(), []);
-  // Printable ASCII, every escape, bytes >= 0x80 (utf8 text, invalid utf8 -> base64), empty.
+  // Printable ASCII, every escape, bytes >= 0x80 (utf8 text, invalid utf8 -> base64), empty;
+  // short ones (written here) and long ones (written by the addon), one non-ASCII byte anywhere.
+  const long = { minLength: NATIVE_BODY_BYTES - 8, maxLength: 4 * NATIVE_BODY_BYTES };
+  const unit = fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\u007f', 'é', '😀');
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 80 }),
     fc.uint8Array({ maxLength: 80, max: 0x7f }),
-    fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\u007f', 'é', '😀'), maxLength: 30 }).map((s) => Buffer.from(s)),
+    fc.string({ unit, maxLength: 30 }).map((s) => Buffer.from(s)),
+    fc.uint8Array({ ...long, max: 0x7f }),
+    fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\u007f', '{', ':'), ...long }).map((s) => Buffer.from(s)),
+    fc.tuple(fc.uint8Array({ ...long, max: 0x7f }), fc.nat(), fc.integer({ min: 0x80, max: 0xff })).map(([b, at, c]) => {
+      const out = Buffer.from(b);
+      out[at % out.length] = c;
+      return out;
+    }),
   );
   const msg = (body: Uint8Array, truncated: boolean) => ({ version: '1.1' as const, headers: HeaderFields.EMPTY, body: Buffer.from(body), bodySize: body.length, bodyTruncated: truncated });
   fc.assert(
@@ -226,4 +236,36 @@ test('header fields copied from the head\'s bytes are the same line as from thei
   );
   // Most pairs of heads had every value as its byte range (an obs-fold that joins a value is a string).
   assert.ok(allRanges > 1000, String(allRanges));
+});
+
+test('a writer keeps a buffer that grew beyond its keep size while fills need it, and gives it back after RELEASE_AFTER_FILLS small ones', () => {
+  const w = new JsonLineWriter(1024);
+  const keep = 4096;
+  const big = 'x'.repeat(3000);
+  // A fill of 3 kB lines to 12 kB: the buffer grows past `keep`.
+  const fill = (lines: number) => {
+    for (let i = 0; i < lines; i++) w.text(`${big}\n`);
+  };
+  fill(4);
+  const grown = w.bytes().buffer;
+  assert.ok(grown.byteLength > keep);
+  w.reset(keep);
+  // Small fills in a row, then a large one: the count starts over, the buffer stays.
+  for (let i = 0; i < RELEASE_AFTER_FILLS - 1; i++) {
+    w.text('a\n');
+    w.reset(keep);
+  }
+  fill(4);
+  assert.equal(w.bytes().buffer, grown);
+  w.reset(keep);
+  for (let i = 0; i < RELEASE_AFTER_FILLS - 1; i++) {
+    w.text('a\n');
+    w.reset(keep);
+    w.text('b\n');
+    assert.equal(w.bytes().buffer, grown, `released after ${i + 1} small fills`);
+  }
+  w.reset(keep);
+  w.text('c\n');
+  assert.notEqual(w.bytes().buffer, grown);
+  assert.equal(w.bytes().toString(), 'c\n');
 });
