@@ -14,7 +14,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
-import { intFlag, parseFlags, UsageError } from './lib/args';
+import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
 import { measureAgent, startLineCounter, summedCounters, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
@@ -23,7 +23,10 @@ import { DOCS_TITLE, markdownTable, textTable, writeChart, writeJson, writeSecti
 import { measureBaseline, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
 
-const SECTION = 'full-pipeline';
+/** The docs section and results file: another one when bodies pass through nginx's user memory, so both can be published. */
+function section(c: { readonly sendfile: boolean }): string {
+  return c.sendfile ? 'full-pipeline' : 'full-pipeline-bodies';
+}
 const STATUS_PATH = '/nginx-status';
 
 const USAGE = `usage: npm run bench:pipeline -- [flags]      (or: node dist/bench/full-pipeline.js [flags])
@@ -33,35 +36,45 @@ const USAGE = `usage: npm run bench:pipeline -- [flags]      (or: node dist/benc
   --connections C   wrk connections                                            [32]
   --threads T       wrk threads                                                [1]
   --warmup S        seconds of warm-up, once without and once with the agent   [3]
-  --out PATH        JSON results                  [bench/results/full-pipeline.json]
-  --docs PATH       Markdown file whose full-pipeline section is rewritten [docs/benchmarks.md]`;
+  --body-bytes N    size of the JSON file nginx serves                         [600]
+  --sendfile on|off nginx sendfile: on, the body never passes through nginx's
+                    user memory, so the agent sees only heads; off, every body
+                    is captured, parsed and exported (results and section
+                    full-pipeline-bodies instead of full-pipeline)             [on]
+  --out PATH        JSON results                  [bench/results/<section>.json]
+  --docs PATH       Markdown file whose section is rewritten  [docs/benchmarks.md]`;
 
 interface Config {
   readonly rounds: number;
   readonly warmupS: number;
   readonly wrk: WrkSettings;
+  readonly bodyBytes: number;
+  readonly sendfile: boolean;
   readonly out: string;
   readonly docs: string;
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'out', 'docs']);
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'body-bytes', 'sendfile', 'out', 'docs']);
   if (v.help) return undefined;
   const threads = intFlag(v, 'threads', 1, 1, 256);
   const connections = intFlag(v, 'connections', 32, 1, 100_000);
   if (connections < threads) throw new UsageError(`--connections must be at least --threads (${threads}), got ${connections}`);
   const root = packageRoot();
+  const sendfile = choiceFlag(v, 'sendfile', 'on', ['on', 'off']) === 'on';
   return {
     rounds: intFlag(v, 'rounds', 5, 1, 1000),
     warmupS: intFlag(v, 'warmup', 3, 0, 3600),
     wrk: { threads, connections, durationS: intFlag(v, 'duration', 10, 1, 3600) },
-    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/full-pipeline.json'),
+    bodyBytes: intFlag(v, 'body-bytes', 600, 64, 16 << 20),
+    sendfile,
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : `bench/results/${section({ sendfile })}.json`),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
 }
 
 function rerunCommand(c: Config): string {
-  return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS}`;
+  return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS} --body-bytes ${c.bodyBytes} --sendfile ${c.sendfile ? 'on' : 'off'}`;
 }
 
 /** One run with the agent: `socktap run --pid <worker> --uds <socket>` to a discarding line reader. */
@@ -126,9 +139,13 @@ function summaryRows(s: Results): string[][] {
 
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results, image: string): string {
   const k = s.counters;
-  return `## Full pipeline (capture + parse + unix-socket export)
+  const title = c.sendfile ? 'Full pipeline (capture + parse + unix-socket export)' : `Full pipeline with bodies (${nginx.bodyBytes}-byte JSON through user memory)`;
+  const served = c.sendfile
+    ? `serves a ${nginx.bodyBytes}-byte JSON file (sendfile on: the body goes from the file to the socket in the kernel, so the agent captures heads only)`
+    : `serves a ${nginx.bodyBytes}-byte JSON file with sendfile off, so the body passes through nginx's user memory and the agent captures, parses and exports it with the head`;
+  return `## ${title}
 
-nginx (1 worker, access log off) serves a ${nginx.bodyBytes}-byte JSON file to
+nginx (1 worker, access log off) ${served} to
 \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
 without the agent and once with \`socktap run --pid <worker> --uds <socket> --format none\` in its own process,
 exporting every exchange as a JSON line to a reader in the harness that counts and discards them; the order
@@ -165,7 +182,7 @@ async function main(): Promise<void> {
     return;
   }
   const machine = machineFacts();
-  const nginx = await startNginx({ serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile, serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
   try {
     console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes)`);
     if (c.warmupS > 0) {
@@ -181,10 +198,10 @@ async function main(): Promise<void> {
     console.log(`\n${textTable(roundHeader, roundRows(rounds))}\n`);
     console.log(textTable(['measure', 'min', 'median', 'max'], summaryRows(s)));
     console.log(`\n${agentVerdicts(s).join('\n')}`);
-    writeJson(c.out, { benchmark: SECTION, command: rerunCommand(c), machine, config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, bodyBytes: nginx.bodyBytes }, summary: s, rounds });
+    writeJson(c.out, { benchmark: section(c), command: rerunCommand(c), machine, config: { ...c.wrk, rounds: c.rounds, warmupS: c.warmupS, bodyBytes: nginx.bodyBytes, sendfile: c.sendfile }, summary: s, rounds });
     const image = writeChart(c.out, c.docs, roundsRatioChart('socktap -> unix socket', s.ratio, c.rounds, TARGET_RATIO), 'throughput ratio, min / median / max');
-    writeSection(c.docs, DOCS_TITLE, SECTION, markdown(c, machine, nginx, rounds, s, image));
-    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+    writeSection(c.docs, DOCS_TITLE, section(c), markdown(c, machine, nginx, rounds, s, image));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${section(c)} section of ${path.relative(process.cwd(), c.docs)}`);
   } finally {
     await nginx.stop();
   }

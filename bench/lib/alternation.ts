@@ -110,14 +110,15 @@ export function agentVerdicts(s: {
 }
 
 /**
- * What the agent counted of exchanges that did not arrive: drops at the sink queue and at parsing
- * are per exchange; ring-buffer losses are per event, so with any of them the rest cannot be
- * matched one to one.
+ * What the agent counted of exchanges that did not arrive. TotalEventsDroppedAtEventQueueLimit
+ * sums two queues (the stats line keeps the reference agent's names): lines the sink queue refused,
+ * one per exchange, and records the reader thread could not hand to JavaScript, which are events.
+ * Ring-buffer losses are events too; with any of them the rest cannot be matched one to one.
  */
 export function countedLosses(missing: number, c: ReturnType<typeof summedCounters>): string {
   const q = c.TotalEventsDroppedAtEventQueueLimit;
   const p = c.TotalEventsDroppedAtParsing;
-  const counted = `the agent counted ${int(q)} dropped at the sink queue (TotalEventsDroppedAtEventQueueLimit), ${int(p)} at parsing, ${int(c.EventLost)} events lost in the ring (EventLost)`;
+  const counted = `the agent counted ${int(q)} dropped at its queues (TotalEventsDroppedAtEventQueueLimit: lines the sink queue refused and records the reader thread could not hand to JavaScript), ${int(p)} at parsing, ${int(c.EventLost)} events lost in the ring (EventLost)`;
   if (c.EventLost > 0) return counted;
   const unexplained = Math.max(0, missing - q - p);
   return `${counted}: ${unexplained === 0 ? 'every one accounted for' : `${int(unexplained)} not accounted for`}`;
