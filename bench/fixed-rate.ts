@@ -21,6 +21,7 @@ import { processCpuUs } from './lib/cpu';
 import { percentile, startLatencyReader, type LatencyReader } from './lib/latency-reader';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
+import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, type ServedBody } from './lib/served-body';
 import { sleep, statusKiB } from './lib/procs';
 import { ratioChartSvg } from './lib/chart-svg';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
@@ -30,7 +31,6 @@ import { runWrk, type WrkResult } from './lib/wrk';
 const TARGET_CPU_US = 5;
 const TARGET_P99_MS = 250;
 const TARGET_RSS_MIB = 150;
-const SECTION = 'fixed-rate';
 const STATUS_PATH = '/nginx-status';
 
 const USAGE = `usage: npm run bench:rate -- [flags]      (or: node dist/bench/fixed-rate.js [flags])
@@ -39,10 +39,12 @@ const USAGE = `usage: npm run bench:rate -- [flags]      (or: node dist/bench/fi
   --duration S      seconds per wrk run                                  [15]
   --interval MS     pause of each connection after a response; connections = rate x MS / 1000  [10]
   --warmup S        seconds of warm-up with the agent at the first rate   [3]
-  --out PATH        JSON results                     [bench/results/fixed-rate.json]
-  --docs PATH       Markdown file whose fixed-rate section is rewritten [docs/benchmarks.md]`;
+${SERVED_BODY_USAGE}
+                    (sendfile off: results and section fixed-rate-bodies)
+  --out PATH        JSON results                     [bench/results/<section>.json]
+  --docs PATH       Markdown file whose section is rewritten  [docs/benchmarks.md]`;
 
-interface Config {
+interface Config extends ServedBody {
   readonly rates: readonly number[];
   readonly durationS: number;
   readonly intervalMs: number;
@@ -52,22 +54,28 @@ interface Config {
 }
 
 export function parseConfig(argv: readonly string[], root: string): Config | undefined {
-  const v = parseFlags(argv, ['rates', 'duration', 'interval', 'warmup', 'out', 'docs']);
+  const v = parseFlags(argv, ['rates', 'duration', 'interval', 'warmup', ...SERVED_BODY_FLAGS, 'out', 'docs']);
   if (v.help) return undefined;
   const intervalMs = intFlag(v, 'interval', 10, 1, 1000);
   const rates = parsePacedRates(typeof v.rates === 'string' ? v.rates : '1000,5000,20000', intervalMs);
+  const body = servedBody(v);
   return {
     rates,
     durationS: intFlag(v, 'duration', 15, 1, 3600),
     intervalMs,
     warmupS: intFlag(v, 'warmup', 3, 0, 3600),
-    out: path.resolve(root, typeof v.out === 'string' ? v.out : 'bench/results/fixed-rate.json'),
+    ...body,
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : `bench/results/${section(body)}.json`),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
 }
 
+function section(c: ServedBody): string {
+  return servedBodySection('fixed-rate', c);
+}
+
 function rerunCommand(c: Config): string {
-  return `npm run bench:rate -- --rates ${c.rates.join(',')} --duration ${c.durationS} --interval ${c.intervalMs} --warmup ${c.warmupS}`;
+  return `npm run bench:rate -- --rates ${c.rates.join(',')} --duration ${c.durationS} --interval ${c.intervalMs} --warmup ${c.warmupS} ${servedBodyArgs(c)}`;
 }
 
 interface RateRun {
@@ -196,9 +204,9 @@ function chart(runs: readonly RateRun[]): string {
 }
 
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, runs: readonly RateRun[], image: string): string {
-  return `## Cost per exchange at fixed rates
+  return `## Cost per exchange at fixed rates${c.sendfile ? '' : `, with bodies (${nginx.bodyBytes}-byte JSON through user memory)`}
 
-nginx (1 worker, access log off) serves a ${nginx.bodyBytes}-byte JSON file to wrk on loopback, paced by
+nginx (1 worker, access log off) serves ${servedBodyText(c)} to wrk on loopback, paced by
 \`bench/lua/paced.lua\`: each connection waits ${c.intervalMs} ms after every response, so the rate is set by the
 number of connections (a little below it: the response time adds to each interval). Each rate runs ${c.durationS} s once
 without the agent and once with \`socktap run --pid <worker> --uds <socket> --format none\` exporting to a reader in the
@@ -227,7 +235,7 @@ async function main(): Promise<void> {
     return;
   }
   const machine = machineFacts();
-  const nginx = await startNginx({ serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile, serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
   const socket = path.join(os.tmpdir(), `socktap-bench-rate-${process.pid}.sock`);
   const reader = await startLatencyReader(socket);
   try {
@@ -248,10 +256,10 @@ async function main(): Promise<void> {
       console.log(`${int(rate)}/s (${connections} connections): ${int(agent.wrk.requestsPerSec)} req/s done, ${fix(agent.agentCpuUsPerExchange)} µs/exchange, p50 ${fix(agent.latencyP50Ms, 1)} ms, p99 ${fix(agent.latencyP99Ms, 1)} ms, RSS ${fix(agent.rssMiB, 0)} MiB, missing ${agent.missing}`);
     }
     console.log(`\n${textTable(HEADER, rows(runs))}\n\n${verdicts(runs).join('\n')}`);
-    writeJson(c.out, { benchmark: SECTION, command: rerunCommand(c), machine, config: { ...c, bodyBytes: nginx.bodyBytes }, runs });
+    writeJson(c.out, { benchmark: section(c), command: rerunCommand(c), machine, config: { ...c, bodyBytes: nginx.bodyBytes }, runs });
     const image = writeChart(c.out, c.docs, chart(runs), 'agent CPU per exchange by rate');
-    writeSection(c.docs, '# socktap benchmarks', SECTION, markdown(c, machine, nginx, runs, image));
-    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${SECTION} section of ${path.relative(process.cwd(), c.docs)}`);
+    writeSection(c.docs, '# socktap benchmarks', section(c), markdown(c, machine, nginx, runs, image));
+    console.log(`wrote ${path.relative(process.cwd(), c.out)} and the ${section(c)} section of ${path.relative(process.cwd(), c.docs)}`);
   } finally {
     await reader.close();
     await nginx.stop();

@@ -14,7 +14,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
-import { choiceFlag, intFlag, parseFlags, UsageError } from './lib/args';
+import { intFlag, parseFlags, UsageError } from './lib/args';
+import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, type ServedBody } from './lib/served-body';
 import { measureAgent, startLineCounter, summedCounters, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
@@ -23,9 +24,8 @@ import { DOCS_TITLE, markdownTable, textTable, writeChart, writeJson, writeSecti
 import { measureBaseline, type WrkSettings } from './lib/runs';
 import { median, summarize, sum } from './lib/stats';
 
-/** The docs section and results file: another one when bodies pass through nginx's user memory, so both can be published. */
-function section(c: { readonly sendfile: boolean }): string {
-  return c.sendfile ? 'full-pipeline' : 'full-pipeline-bodies';
+function section(c: ServedBody): string {
+  return servedBodySection('full-pipeline', c);
 }
 const STATUS_PATH = '/nginx-status';
 
@@ -36,45 +36,38 @@ const USAGE = `usage: npm run bench:pipeline -- [flags]      (or: node dist/benc
   --connections C   wrk connections                                            [32]
   --threads T       wrk threads                                                [1]
   --warmup S        seconds of warm-up, once without and once with the agent   [3]
-  --body-bytes N    size of the JSON file nginx serves                         [600]
-  --sendfile on|off nginx sendfile: on, the body never passes through nginx's
-                    user memory, so the agent sees only heads; off, every body
-                    is captured, parsed and exported (results and section
-                    full-pipeline-bodies instead of full-pipeline)             [on]
+${SERVED_BODY_USAGE}
   --out PATH        JSON results                  [bench/results/<section>.json]
   --docs PATH       Markdown file whose section is rewritten  [docs/benchmarks.md]`;
 
-interface Config {
+interface Config extends ServedBody {
   readonly rounds: number;
   readonly warmupS: number;
   readonly wrk: WrkSettings;
-  readonly bodyBytes: number;
-  readonly sendfile: boolean;
   readonly out: string;
   readonly docs: string;
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', 'body-bytes', 'sendfile', 'out', 'docs']);
+  const v = parseFlags(argv, ['rounds', 'duration', 'connections', 'threads', 'warmup', ...SERVED_BODY_FLAGS, 'out', 'docs']);
   if (v.help) return undefined;
   const threads = intFlag(v, 'threads', 1, 1, 256);
   const connections = intFlag(v, 'connections', 32, 1, 100_000);
   if (connections < threads) throw new UsageError(`--connections must be at least --threads (${threads}), got ${connections}`);
   const root = packageRoot();
-  const sendfile = choiceFlag(v, 'sendfile', 'on', ['on', 'off']) === 'on';
+  const body = servedBody(v);
   return {
     rounds: intFlag(v, 'rounds', 5, 1, 1000),
     warmupS: intFlag(v, 'warmup', 3, 0, 3600),
     wrk: { threads, connections, durationS: intFlag(v, 'duration', 10, 1, 3600) },
-    bodyBytes: intFlag(v, 'body-bytes', 600, 64, 16 << 20),
-    sendfile,
-    out: path.resolve(root, typeof v.out === 'string' ? v.out : `bench/results/${section({ sendfile })}.json`),
+    ...body,
+    out: path.resolve(root, typeof v.out === 'string' ? v.out : `bench/results/${section(body)}.json`),
     docs: path.resolve(root, typeof v.docs === 'string' ? v.docs : 'docs/benchmarks.md'),
   };
 }
 
 function rerunCommand(c: Config): string {
-  return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS} --body-bytes ${c.bodyBytes} --sendfile ${c.sendfile ? 'on' : 'off'}`;
+  return `npm run bench:pipeline -- --rounds ${c.rounds} --duration ${c.wrk.durationS} --connections ${c.wrk.connections} --threads ${c.wrk.threads} --warmup ${c.warmupS} ${servedBodyArgs(c)}`;
 }
 
 /** One run with the agent: `socktap run --pid <worker> --uds <socket>` to a discarding line reader. */
@@ -140,12 +133,9 @@ function summaryRows(s: Results): string[][] {
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results, image: string): string {
   const k = s.counters;
   const title = c.sendfile ? 'Full pipeline (capture + parse + unix-socket export)' : `Full pipeline with bodies (${nginx.bodyBytes}-byte JSON through user memory)`;
-  const served = c.sendfile
-    ? `serves a ${nginx.bodyBytes}-byte JSON file (sendfile on: the body goes from the file to the socket in the kernel, so the agent captures heads only)`
-    : `serves a ${nginx.bodyBytes}-byte JSON file with sendfile off, so the body passes through nginx's user memory and the agent captures, parses and exports it with the head`;
   return `## ${title}
 
-nginx (1 worker, access log off) ${served} to
+nginx (1 worker, access log off) serves ${servedBodyText(c)} to
 \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once
 without the agent and once with \`socktap run --pid <worker> --uds <socket> --format none\` in its own process,
 exporting every exchange as a JSON line to a reader in the harness that counts and discards them; the order

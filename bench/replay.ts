@@ -26,6 +26,7 @@ import { Session } from 'node:inspector/promises';
 import { packageRoot } from '../agent/capture/native';
 import { recordBatches, readRecording, writeRecording, type Recording } from './lib/batch-recording';
 import { choiceFlag, intFlag, parseFlags } from './lib/args';
+import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, type ServedBody } from './lib/served-body';
 import { REPLAY_STAGES, replayPass, type PassResult, type ReplayStage } from './lib/replay-pass';
 import { benchmarkMain, fix, int } from './lib/alternation';
 import { summarize, type Summary } from './lib/stats';
@@ -39,9 +40,7 @@ const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/
   --save FILE       keep the recording made by this run
   --duration S      seconds of wrk traffic to record                              [2]
   --connections C   wrk connections while recording                              [32]
-  --body-bytes N    size of the JSON file nginx serves while recording           [600]
-  --sendfile on|off nginx sendfile while recording (on: bodies never reach user
-                    memory, so records carry none)                               [on]
+${SERVED_BODY_USAGE}
   --passes N        replay passes; the first ones warm V8 up and are not counted  [20]
   --warmup N        passes not counted (full pipeline), at least 1                [5]
   --stage S         how far counted passes go: decode, assemble (records made, not
@@ -56,13 +55,11 @@ const USAGE = `usage: npm run bench:replay -- [flags]      (or: node dist/bench/
 
 const SECTION = 'replay';
 
-interface Config {
+interface Config extends ServedBody {
   readonly input: string | undefined;
   readonly save: string | undefined;
   readonly durationS: number;
   readonly connections: number;
-  readonly bodyBytes: number;
-  readonly sendfile: boolean;
   readonly passes: number;
   readonly warmup: number;
   readonly stage: ReplayStage | 'all';
@@ -74,7 +71,7 @@ interface Config {
 }
 
 function parseConfig(argv: readonly string[]): Config | undefined {
-  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', 'body-bytes', 'sendfile', 'passes', 'warmup', 'stage', 'profile-passes', 'cpu-prof', 'flame', 'out', 'docs']);
+  const v = parseFlags(argv, ['input', 'save', 'duration', 'connections', ...SERVED_BODY_FLAGS, 'passes', 'warmup', 'stage', 'profile-passes', 'cpu-prof', 'flame', 'out', 'docs']);
   if (v.help) return undefined;
   const root = packageRoot();
   const file = (name: string): string | undefined => (typeof v[name] === 'string' ? path.resolve(v[name] as string) : undefined);
@@ -84,8 +81,7 @@ function parseConfig(argv: readonly string[]): Config | undefined {
     save: file('save'),
     durationS: intFlag(v, 'duration', 2, 1, 600),
     connections: intFlag(v, 'connections', 32, 1, 10_000),
-    bodyBytes: intFlag(v, 'body-bytes', 600, 64, 16 << 20),
-    sendfile: choiceFlag(v, 'sendfile', 'on', ['on', 'off']) === 'on',
+    ...servedBody(v),
     passes,
     warmup: Math.min(intFlag(v, 'warmup', 5, 1, 10_000), passes - 1),
     stage: choiceFlag<ReplayStage | 'all'>(v, 'stage', 'all', [...REPLAY_STAGES, 'all']),
@@ -171,7 +167,7 @@ function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, l
     ...(prof === undefined ? [] : profileMarkdown(c, prof)),
     `Machine: kernel \`${machine.kernel}\`, ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.memGiB} GiB, node ${machine.node}; run ${machine.date}.`,
     '',
-    `Rerun: \`npm run bench:replay -- --body-bytes ${c.bodyBytes} --sendfile ${c.sendfile ? 'on' : 'off'} --passes ${c.passes} --warmup ${c.warmup} --stage ${c.stage} --profile-passes ${c.profilePasses}\` (records anew; \`--save FILE\` keeps the recording, \`--input FILE\` replays one without root). JSON: \`bench/results/replay.json\`${prof === undefined ? '' : ', flame graph: `bench/results/replay-flame.svg`'}.`,
+    `Rerun: \`npm run bench:replay -- ${servedBodyArgs(c)} --passes ${c.passes} --warmup ${c.warmup} --stage ${c.stage} --profile-passes ${c.profilePasses}\` (records anew; \`--save FILE\` keeps the recording, \`--input FILE\` replays one without root). JSON: \`bench/results/replay.json\`${prof === undefined ? '' : ', flame graph: `bench/results/replay-flame.svg`'}.`,
     '',
   ].join('\n');
 }

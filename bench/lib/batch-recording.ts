@@ -8,6 +8,7 @@
  * the bytes. The batch layout is the one of bpf/socktap.h at recording time: a recording is only
  * meant for the checkout (or the A/B pair of checkouts) that made it.
  */
+import { DEFAULT_SERVED_BODY, type ServedBody } from './served-body';
 import fs from 'node:fs';
 import { loadNative } from '../../agent/capture/native';
 import { DEFAULT_CHUNKS_PER_CALL, DEFAULT_PAYLOAD_BYTES } from '../../agent/capture/layout';
@@ -71,13 +72,9 @@ export function readRecording(file: string): Recording {
   return { recordedAt: header.recordedAt, source: header.source, batches, records };
 }
 
-export interface RecordOptions {
+export interface RecordOptions extends Partial<ServedBody> {
   readonly durationS: number;
   readonly connections: number;
-  /** Size of the JSON file nginx serves. @default 600 (the pipeline benchmark's) */
-  readonly bodyBytes?: number;
-  /** nginx's sendfile: on, the body never passes through user memory, so no record carries it. @default true */
-  readonly sendfile?: boolean;
 }
 
 /**
@@ -86,8 +83,8 @@ export interface RecordOptions {
  * connection is seen from its accept. Needs root (BPF).
  */
 export async function recordBatches(o: RecordOptions): Promise<Recording> {
-  const sendfile = o.sendfile ?? true;
-  const nginx = await startNginx({ bodyBytes: o.bodyBytes, sendfile });
+  const { bodyBytes, sendfile } = { ...DEFAULT_SERVED_BODY, ...o };
+  const nginx = await startNginx({ bodyBytes, sendfile });
   const batches: Buffer[] = [];
   const records: number[] = [];
   try {

@@ -7,6 +7,7 @@ import { markdownTable, replaceSection, textTable } from '../../bench/lib/report
 import { max, mean, median, min, summarize, sum } from '../../bench/lib/stats';
 import { parseCount, parseSize, parseTimeUs, parseWrkOutput } from '../../bench/lib/wrk';
 import { countedLosses } from '../../bench/lib/alternation';
+import { DEFAULT_SERVED_BODY, servedBody, servedBodyArgs, servedBodySection } from '../../bench/lib/served-body';
 
 // Real wrk 4.1.0 reports (Debian), as printed on the project's machines.
 const WRK_LATENCY = `Running 3s test @ http://127.0.0.1:18089/body.json
@@ -191,4 +192,16 @@ test('counted losses: exchanges missing at the sink against the agent counters',
   assert.match(countedLosses(5, c), /: 2 not accounted for$/);
   // Ring losses are events, not exchanges: nothing to match one to one.
   assert.doesNotMatch(countedLosses(5, { ...c, EventLost: 4 }), /accounted/);
+});
+
+test('served body flags: the pipeline file by default, bodies through user memory with sendfile off, in their own section', () => {
+  assert.deepEqual(servedBody({}), DEFAULT_SERVED_BODY);
+  assert.deepEqual(DEFAULT_SERVED_BODY, { bodyBytes: 600, sendfile: true });
+  const bodies = servedBody({ 'body-bytes': '4096', sendfile: 'off' });
+  assert.deepEqual(bodies, { bodyBytes: 4096, sendfile: false });
+  assert.equal(servedBodyArgs(bodies), '--body-bytes 4096 --sendfile off');
+  assert.equal(servedBodySection('full-pipeline', bodies), 'full-pipeline-bodies');
+  assert.equal(servedBodySection('fixed-rate', { bodyBytes: 4096, sendfile: true }), 'fixed-rate');
+  assert.throws(() => servedBody({ sendfile: 'no' }), new UsageError("--sendfile must be one of on, off, got 'no'"));
+  assert.throws(() => servedBody({ 'body-bytes': '10' }), new UsageError("--body-bytes must be an integer in [64, 16777216], got '10'"));
 });
