@@ -4,6 +4,7 @@
  * fails loudly when a line it needs is missing, so a changed wrk never yields a silent zero.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 
 export interface WrkResult {
   readonly threads: number;
@@ -92,6 +93,10 @@ export interface WrkRun {
  * tracer batches while wrk runs, exactly as an agent would.
  */
 export function runWrk(o: WrkOptions): Promise<WrkRun> {
+  // wrk reports a script it cannot open and then runs without it: a paced run would go flat out.
+  if (o.script && !fs.existsSync(o.script.path)) {
+    return Promise.reject(new Error(`wrk script ${o.script.path} not found: run the benchmark from the socktap package (bench/lua is part of it)`));
+  }
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`, '--latency'];
   if (o.script) args.push('-s', o.script.path);
   args.push(o.url);

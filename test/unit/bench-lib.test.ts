@@ -5,7 +5,7 @@ import { cpuModel } from '../../bench/lib/machine';
 import { jsonBody } from '../../bench/lib/nginx';
 import { markdownTable, replaceSection, textTable } from '../../bench/lib/report';
 import { max, mean, median, min, summarize, sum } from '../../bench/lib/stats';
-import { parseCount, parseSize, parseTimeUs, parseWrkOutput } from '../../bench/lib/wrk';
+import { parseCount, parseSize, parseTimeUs, parseWrkOutput, runWrk } from '../../bench/lib/wrk';
 import { countedLosses } from '../../bench/lib/alternation';
 import { DEFAULT_SERVED_BODY, servedBody, servedBodyArgs, servedBodySection } from '../../bench/lib/served-body';
 
@@ -204,4 +204,11 @@ test('served body flags: the pipeline file by default, bodies through user memor
   assert.equal(servedBodySection('fixed-rate', { bodyBytes: 4096, sendfile: true }), 'fixed-rate');
   assert.throws(() => servedBody({ sendfile: 'no' }), new UsageError("--sendfile must be one of on, off, got 'no'"));
   assert.throws(() => servedBody({ 'body-bytes': '10' }), new UsageError("--body-bytes must be an integer in [64, 16777216], got '10'"));
+});
+
+test('a wrk script that is not there is an error before wrk starts (wrk would run unpaced)', async () => {
+  await assert.rejects(
+    runWrk({ url: 'http://127.0.0.1:9/', threads: 1, connections: 1, durationS: 1, script: { path: '/nonexistent/paced.lua', args: ['10'] } }),
+    { message: 'wrk script /nonexistent/paced.lua not found: run the benchmark from the socktap package (bench/lua is part of it)' },
+  );
 });
