@@ -39,6 +39,8 @@ export class UdsSink extends LineSink {
   private closed = false;
   // connect mode
   private socket: Socket | undefined;
+  /** A connection attempt not yet answered: closing must end it too. */
+  private connecting: Socket | undefined;
   private retry: NodeJS.Timeout | undefined;
   private lastProblem = '';
   // listen mode
@@ -75,6 +77,10 @@ export class UdsSink extends LineSink {
   protected async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    // A close right after start (the capture failed to load) finds the first attempt in flight:
+    // left alone, it connected after the close and its socket kept the process alive for good.
+    this.connecting?.destroy();
+    this.connecting = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket !== undefined) {
@@ -99,8 +105,10 @@ export class UdsSink extends LineSink {
   private connect(): void {
     if (this.closed) return;
     const socket = createConnection({ path: this.options.path });
+    this.connecting = socket;
     let connected = false;
     socket.on('connect', () => {
+      if (this.connecting === socket) this.connecting = undefined;
       connected = true;
       this.socket = socket;
       this.backoff.reset();
@@ -121,6 +129,7 @@ export class UdsSink extends LineSink {
       }
     });
     socket.on('close', () => {
+      if (this.connecting === socket) this.connecting = undefined;
       if (this.socket === socket) this.socket = undefined;
       if (connected && this.lastProblem === '') this.options.log.warn(`uds: ${this.options.path} closed the connection; reconnecting`);
       if (!this.closed) this.retry = setTimeout(() => this.connect(), this.backoff.next());

@@ -193,3 +193,20 @@ test('connect mode: close lets the socket go though the collector never closes i
   await until("the sink's socket to be released", () => pipes() === before + 1, 2000);
   assert.equal(received, toJsonLine(records(0, 1)[0]!) + '\n');
 });
+
+test('connect mode: a close while the first connection attempt is in flight ends the attempt (the capture failed to load)', async (t) => {
+  const dir = tempDir();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const collector = new Collector(path.join(dir, 'early.sock'));
+  await collector.listen();
+  t.after(() => collector.close());
+  const log = logSink();
+  const sink = new UdsSink({ path: collector.socketPath, queueSize: 8, log, backoff: new Backoff(10, 20) });
+  await sink.start();
+  // As `socktap run` does when the BPF programs fail to load: close at once, nothing offered.
+  await sink.close(0);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Before: the attempt connected after the close and its socket stayed open (the process hung).
+  assert.equal(collector.conns.size, 0, `no connection left open at the collector; log: ${log.lines.join(' | ')}`);
+  assert.ok(!log.lines.some((l) => l.includes('connected')), log.lines.join(' | '));
+});
