@@ -28,6 +28,7 @@ constexpr char kHex[] = "0123456789abcdef";
 // The most a byte becomes: a \u escape; and what the last byte's whole-word write may pass it by.
 constexpr size_t kMaxBytesPerByte = 6;
 constexpr size_t kSlack = 8;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "g_out's words are laid out for a little-endian store");
 
 // `b[0, n)` as a JSON string literal at `o`, or nullptr when a byte is not ASCII. The caller made
 // room for the worst case (6 bytes a byte, the quotes) and kSlack more.
@@ -37,8 +38,6 @@ constexpr size_t kSlack = 8;
 // more than the copy. Each byte's output is stored as a whole word whose top byte is its length
 // (written past the output, then overwritten by the next byte's or left in the slack): a load
 // of the input and one of the table per byte, which is what bounds the loop.
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "g_out's words are laid out for a little-endian store");
-
 inline uint8_t* Put(uint8_t* o, uint8_t c) {
   const uint64_t w = g_out[c];
   std::memcpy(o, &w, 8);
