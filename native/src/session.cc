@@ -100,6 +100,17 @@ Napi::Error LoadError(Napi::Env env, int err) {
                          "privileged or capabilities mode of the DaemonSet.",
                      err);
   }
+  if (err == EAGAIN) {
+    // The verifier stops when a signal is pending (and libbpf's retries meet the next one): a
+    // sampling profiler in this process (node --cpu-prof, --prof) sends SIGPROF every few hundred
+    // microseconds, more often than a program this size verifies.
+    return MakeError(env, kErrVerifier,
+                     "loading the BPF programs was interrupted (" + ErrText(err) +
+                         "): the kernel's verifier gives up when a signal arrives, most often from a "
+                         "sampling profiler in this process (node --cpu-prof or --prof). Run without "
+                         "it, or start profiling after the capture started.",
+                     err);
+  }
   std::string log = LibbpfLogTail(4000);
   if (log.find("vmlinux BTF") != std::string::npos || log.find("failed to find valid kernel BTF") != std::string::npos) {
     return MakeError(env, kErrNoBtf,
