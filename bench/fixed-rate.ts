@@ -31,7 +31,6 @@ import { runWrk, type WrkResult } from './lib/wrk';
 const TARGET_CPU_US = 5;
 const TARGET_P99_MS = 250;
 const TARGET_RSS_MIB = 150;
-const STATUS_PATH = '/nginx-status';
 
 const USAGE = `usage: npm run bench:rate -- [flags]      (or: node dist/bench/fixed-rate.js [flags])
 
@@ -113,7 +112,7 @@ async function measureNone(nginx: Nginx, connections: number, c: Config) {
 }
 
 async function measureAgent(nginx: Nginx, reader: LatencyReader, socket: string, connections: number, c: Config, durationS = c.durationS): Promise<RateRun['agent']> {
-  const statusUrl = `http://127.0.0.1:${nginx.port}${STATUS_PATH}`;
+  const statusUrl = nginx.statusUrl;
   reader.reset();
   const before = await nginxRequests(statusUrl);
   const agent = await startAgentProcess(['--pid', String(nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h']);
@@ -235,7 +234,7 @@ async function main(): Promise<void> {
     return;
   }
   const machine = machineFacts();
-  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile, serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile });
   const socket = path.join(os.tmpdir(), `socktap-bench-rate-${process.pid}.sock`);
   const reader = await startLatencyReader(socket);
   try {

@@ -27,7 +27,6 @@ import { median, summarize, sum } from './lib/stats';
 function section(c: ServedBody): string {
   return servedBodySection('full-pipeline', c);
 }
-const STATUS_PATH = '/nginx-status';
 
 const USAGE = `usage: npm run bench:pipeline -- [flags]      (or: node dist/bench/full-pipeline.js [flags])
 
@@ -76,7 +75,7 @@ async function measureUds(nginx: Nginx, w: WrkSettings): Promise<AgentRun> {
   const { run } = await measureAgent({
     nginx,
     wrk: w,
-    statusUrl: `http://127.0.0.1:${nginx.port}${STATUS_PATH}`,
+    statusUrl: nginx.statusUrl,
     args: ['--pid', String(nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h'],
     openSink: () => startLineCounter(socket, `"target":"/${nginx.fileName}"`),
   });
@@ -172,7 +171,7 @@ async function main(): Promise<void> {
     return;
   }
   const machine = machineFacts();
-  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile, serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx({ bodyBytes: c.bodyBytes, sendfile: c.sendfile });
   try {
     console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes)`);
     if (c.warmupS > 0) {

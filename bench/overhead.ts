@@ -40,7 +40,6 @@ import { runWrk, type WrkResult } from './lib/wrk';
 /** DESIGN.md §4: the whole agent's throughput target. */
 const TARGET_RATIO = 0.9;
 const SECTION = 'overhead';
-const STATUS_PATH = '/nginx-status';
 const FLOOR_BIN = 'bench/floor/.output/floor';
 /** The loader drains every 50 ms: three periods after wrk ends, everything captured has been read. */
 const FLOOR_DRAIN_MS = 150;
@@ -278,7 +277,7 @@ async function measureSocktap(nginx: Nginx, w: WrkSettings, sink: 'uds' | 'otlp'
   const { run } = await measureAgent({
     nginx,
     wrk: w,
-    statusUrl: `http://127.0.0.1:${nginx.port}${STATUS_PATH}`,
+    statusUrl: nginx.statusUrl,
     args: ['--pid', String(nginx.workerPid), '--format', 'none', ...(otlp ? ['--otlp', otlp.url] : ['--uds', socket]), '--stats-interval', '1h'],
     openSink: async () => otlp ?? startLineCounter(socket, `"target":"/${nginx.fileName}"`),
     ready: async (a) => {
@@ -545,7 +544,7 @@ async function main(): Promise<void> {
   preflight(root);
   const machine = machineFacts();
   processCpuUs(process.pid); // cpu.ts asks getconf once: not inside a measured run
-  const nginx = await startNginx({ serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx();
   try {
     console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes)`);
     console.log(`${machine.cpuModel}, ${machine.nproc} CPUs, kernel ${machine.kernel}, node ${machine.node}, ${machine.nginx}, ${machine.wrk}`);

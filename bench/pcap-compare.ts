@@ -28,7 +28,6 @@ import { markdownTable, textTable, writeJson, writeSection } from './lib/report'
 import { runWrk, type WrkResult } from './lib/wrk';
 
 const SECTION = 'pcap-compare';
-const STATUS_PATH = '/nginx-status';
 /**
  * libpcap hands packets over in blocks (TPACKET_V3) that the kernel retires after a timeout
  * tcpdump and dumpcap set to 1 s: a capture stopped sooner after the traffic loses the last
@@ -429,7 +428,7 @@ function startSession(tool: Tool, ctx: Context): Promise<Session> {
 
 async function measure(tool: Tool, rate: number, ctx: Context, c: Config): Promise<ToolRun> {
   const { nginx } = ctx;
-  const statusUrl = `http://127.0.0.1:${nginx.port}${STATUS_PATH}`;
+  const statusUrl = nginx.statusUrl;
   const connections = connectionsFor(rate, c.intervalMs);
   // Read before the capture starts and after it ended, so no tool sees the status requests.
   const before = await nginxRequests(statusUrl);
@@ -633,7 +632,7 @@ async function main(): Promise<void> {
   const v = versions();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socktap-bench-pcap-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const nginx = await startNginx({ serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx();
   const ctx: Context = { nginx, dir };
   try {
     console.log(`nginx worker ${nginx.workerPid} serving ${nginx.url} (${nginx.bodyBytes} bytes); pacing ${c.intervalMs} ms per connection; ${v.tshark}, ${v.tcpdump}`);

@@ -34,7 +34,7 @@ import { benchmarkMain, fix, int, pct } from './lib/alternation';
 import { processCpuUs, startCpuWindow, type CpuWindow } from './lib/cpu';
 import { startLineServer } from './lib/line-server';
 import { machineFacts, type MachineFacts } from './lib/machine';
-import { startNginx, type Nginx } from './lib/nginx';
+import { startNginx, STATUS_PATH, type Nginx } from './lib/nginx';
 import { childrenOf, freePort, sleep, start, statusKiB, type Proc } from './lib/procs';
 import { ratioChartSvg, type ChartBar } from './lib/chart-svg';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
@@ -44,7 +44,6 @@ import { parseWrkOutput, type WrkResult } from './lib/wrk';
 export const TARGET_RSS_MB = 150;
 /** socktap's default max_body_bytes, passed explicitly so a changed default cannot move the check. */
 export const MAX_BODY_BYTES = 65536;
-export const STATUS_PATH = '/nginx-status';
 export const DOCS_TITLE = '# socktap benchmarks';
 const SECTION = 'scale';
 const SCENARIOS = ['connections', 'churn', 'bodies'] as const;
@@ -1176,7 +1175,7 @@ async function main(): Promise<void> {
   const machine = machineFacts();
   const files: Record<string, Buffer> = {};
   for (const size of BODY_SIZES) files[`bodies/${sizeName(size)}.json`] = paddedJson(size);
-  const nginx = await startNginx({ files, serverConfig: `location = ${STATUS_PATH} { stub_status; }\n    location /bodies/ { sendfile off; }` });
+  const nginx = await startNginx({ files, serverConfig: 'location /bodies/ { sendfile off; }' });
   try {
     const worker = c.scenarios.includes('connections') ? await raiseNginxConnections(nginx, c.connections) : nginx.workerPid;
     console.log(`nginx worker ${worker} on port ${nginx.port}; scenarios: ${c.scenarios.join(', ')}`);

@@ -47,7 +47,6 @@ import {
   spawnWrk,
   startAgent,
   startRecordReader,
-  STATUS_PATH,
   trackedConnections,
   waitForSink,
   wrkResult,
@@ -412,7 +411,7 @@ export function thin<T>(xs: readonly T[], rows: number): T[] {
 async function runSoak(c: SoakConfig): Promise<{ results: SoakResults; bodyOrder: string }> {
   const files: Record<string, Buffer> = {};
   for (const bytes of SOAK_BODY_SIZES) files[soakPath(bytes).slice(1)] = paddedJson(bytes);
-  const nginx = await startNginx({ files, sendfile: c.sendfile, serverConfig: `location = ${STATUS_PATH} { stub_status; }` });
+  const nginx = await startNginx({ files, sendfile: c.sendfile });
   const socket = path.join(os.tmpdir(), `socktap-bench-soak-${process.pid}.sock`);
   const metricsAddr = `127.0.0.1:${await freePort()}`;
   const reader = await startRecordReader(socket);

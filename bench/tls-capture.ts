@@ -32,7 +32,6 @@ import { selfSignedCertificate } from '../agent/util/self-signed-cert';
 import type { WrkResult } from './lib/wrk';
 
 const SECTION = 'tls-capture';
-const STATUS_PATH = '/nginx-status';
 /** The body size of full-pipeline.ts (nginx.ts's default), for comparable figures. */
 const BODY_BYTES = 600;
 const BODY_FILE = 'tls-capture.json';
@@ -42,8 +41,7 @@ const BODY_FILE = 'tls-capture.json';
  * connection per wrk connection for the whole run keeps the figures about SSL_read/SSL_write,
  * which is what the uprobes hook.
  */
-const SERVER_CONFIG = `location = ${STATUS_PATH} { stub_status; }
-    keepalive_requests 10000000;`;
+const SERVER_CONFIG = 'keepalive_requests 10000000;';
 
 /** The agent's line for a file it put the SSL probes on (agent/tls/tls-scanner.ts). */
 const TLS_ATTACHED = /TLS uprobes attached to (\S+)/;
@@ -186,7 +184,7 @@ async function measureCapture(nginx: Nginx, w: WrkSettings, select: Selector): P
     nginx,
     wrk: w,
     // Status requests go to the plain listener, before the agent starts and after it stopped.
-    statusUrl: `http://127.0.0.1:${nginx.plainPort}${STATUS_PATH}`,
+    statusUrl: nginx.statusUrl,
     args: [...selectorArgs(select, nginx.workerPid), '--format', 'none', '--uds', socket, '--stats-interval', '1h'],
     openSink: () => startLineCounter(socket, `"target":"/${nginx.fileName}"`),
     ready: async (agent) => {

@@ -17,7 +17,7 @@ export interface NginxOptions {
   readonly sendfile?: boolean;
   /** More files to serve, by path under the root (e.g. `copy/file.bin`). */
   readonly files?: Readonly<Record<string, Buffer>>;
-  /** Extra directives inside the `server` block (e.g. `location /copy/ { sendfile off; }`). */
+  /** Extra directives inside the `server` block, after the status page (e.g. `location /copy/ { sendfile off; }`). */
   readonly serverConfig?: string;
   /** Serve HTTPS on `port` (and plain HTTP on `plainPort`). @default plain HTTP only */
   readonly tls?: NginxTls;
@@ -48,10 +48,15 @@ export interface Nginx {
   readonly workerPid: number;
   readonly bodyBytes: number;
   readonly fileName: string;
+  /** nginx's own request count (`stub_status` at STATUS_PATH), on the plain listener. */
+  readonly statusUrl: string;
   /** The temporary prefix (config, logs, www/). */
   readonly dir: string;
   stop(): Promise<void>;
 }
+
+/** Where every benchmark nginx serves its `stub_status` page, the harnesses' count of what it served. */
+export const STATUS_PATH = '/nginx-status';
 
 /** A JSON document of exactly `bytes` bytes, shaped like a small API response. */
 export function jsonBody(bytes: number): Buffer {
@@ -154,7 +159,7 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
   while (o.tls && plainPort === port) plainPort = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   const tls = o.tls && { ...o.tls, plainPort };
-  fs.writeFileSync(conf, renderNginxConfig({ dir, www, port, sendfile: o.sendfile ?? true, serverConfig: o.serverConfig ?? '', tls }));
+  fs.writeFileSync(conf, renderNginxConfig({ dir, www, port, sendfile: o.sendfile ?? true, serverConfig: `location = ${STATUS_PATH} { stub_status; }\n    ${o.serverConfig ?? ''}`, tls }));
   const master = start('nginx', ['-c', conf, '-p', dir, '-e', path.join(dir, 'error.log')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     exitSignal: 'SIGTERM',
@@ -175,6 +180,7 @@ export async function startNginx(o: NginxOptions = {}): Promise<Nginx> {
     workerPid,
     bodyBytes: body.length,
     fileName,
+    statusUrl: `http://127.0.0.1:${plainPort}${STATUS_PATH}`,
     dir,
     async stop() {
       // SIGQUIT: graceful shutdown, the worker exits with the master.
