@@ -21,7 +21,7 @@ import { processCpuUs } from './lib/cpu';
 import { percentile, startLatencyReader, type LatencyReader } from './lib/latency-reader';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
-import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, type ServedBody } from './lib/served-body';
+import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, servedBodyTitle, type ServedBody } from './lib/served-body';
 import { sleep, statusKiB } from './lib/procs';
 import { ratioChartSvg } from './lib/chart-svg';
 import { markdownTable, textTable, writeChart, writeJson, writeSection } from './lib/report';
@@ -203,7 +203,7 @@ function chart(runs: readonly RateRun[]): string {
 }
 
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, runs: readonly RateRun[], image: string): string {
-  return `## Cost per exchange at fixed rates${c.sendfile ? '' : `, with bodies (${nginx.bodyBytes}-byte JSON through user memory)`}
+  return `## Cost per exchange at fixed rates${servedBodyTitle(c)}
 
 nginx (1 worker, access log off) serves ${servedBodyText(c)} to wrk on loopback, paced by
 \`bench/lua/paced.lua\`: each connection waits ${c.intervalMs} ms after every response, so the rate is set by the

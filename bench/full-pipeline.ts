@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../agent/capture/native';
 import { intFlag, parseFlags, UsageError } from './lib/args';
-import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, type ServedBody } from './lib/served-body';
+import { SERVED_BODY_FLAGS, SERVED_BODY_USAGE, servedBody, servedBodyArgs, servedBodySection, servedBodyText, servedBodyTitle, type ServedBody } from './lib/served-body';
 import { measureAgent, startLineCounter, summedCounters, type AgentRun } from './lib/agent-process';
 import { machineFacts, type MachineFacts } from './lib/machine';
 import { startNginx, type Nginx } from './lib/nginx';
@@ -131,8 +131,7 @@ function summaryRows(s: Results): string[][] {
 
 function markdown(c: Config, m: MachineFacts, nginx: Nginx, rounds: readonly Round[], s: Results, image: string): string {
   const k = s.counters;
-  const title = c.sendfile ? 'Full pipeline (capture + parse + unix-socket export)' : `Full pipeline with bodies (${nginx.bodyBytes}-byte JSON through user memory)`;
-  return `## ${title}
+  return `## Full pipeline (capture + parse + unix-socket export)${servedBodyTitle(c)}
 
 nginx (1 worker, access log off) serves ${servedBodyText(c)} to
 \`wrk -t${c.wrk.threads} -c${c.wrk.connections} -d${c.wrk.durationS}s\` on loopback. Each of ${c.rounds} rounds runs wrk once

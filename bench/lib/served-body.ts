@@ -45,6 +45,11 @@ export function servedBodySection(base: string, b: ServedBody): string {
   return b.sendfile ? base : `${base}-bodies`;
 }
 
+/** What a section's title adds for a bodies run: nothing with sendfile on. */
+export function servedBodyTitle(b: ServedBody): string {
+  return b.sendfile ? '' : `, with bodies (${b.bodyBytes}-byte JSON through user memory)`;
+}
+
 /** How the served file reaches the socket, for a section's method text. */
 export function servedBodyText(b: ServedBody): string {
   return b.sendfile
