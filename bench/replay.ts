@@ -143,17 +143,27 @@ function profileMarkdown(c: Config, p: ProfileSummary): string[] {
 function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, lineBytes: number, stages: readonly StageSummary[], prof: ProfileSummary | undefined): string {
   const machine = machineFacts();
   const med = (st: ReplayStage) => stages.find((x) => x.stage === st)?.cpuUsPerExchange.median;
-  const [d, a, f] = [med('decode'), med('assemble'), med('full')];
+  const [d, a, f, n] = [med('decode'), med('assemble'), med('full'), med('fast')];
   const parts: string[] = [];
   if (d !== undefined && a !== undefined) parts.push(`ordering, HTTP parsing, pairing and the record ~${fix(a - d)} µs`);
   if (a !== undefined && f !== undefined) parts.push(`the JSON line and the sink's queue ~${fix(f - a)} µs`);
+  const fastText =
+    n === undefined
+      ? []
+      : [
+          `With the addon's fast path first, as \`socktap run --uds\` runs (\`fast\`): ${fix(n)} µs per exchange` +
+            (f === undefined ? '.' : `, against ${fix(f)} µs for the JavaScript path alone (\`full\`).`),
+          '',
+        ];
   return [
-    '## Replay: the JavaScript path alone',
+    '## Replay: the JavaScript path and the fast path',
     '',
     `Recorded ${rec.recordedAt}: ${rec.source}. The batches the reader thread handed to JavaScript, replayed in one`,
     "process through what `socktap run --uds` runs per batch, one batch per event-loop turn: the decoder (`decode`),",
     "then the exchange assembler up to the records (`assemble`), then the unix-socket sink's encoding and queue with a",
-    "destination that is never slow (`full`). No kernel, no load generator, no other process on the core: CPU",
+    "destination that is never slow (`full`); and the same sink fed as the agent feeds it, the addon's fast path",
+    '(native/src/fast-lines.cc) writing the lines of the plain exchanges and JavaScript the rest (`fast`).',
+    'No kernel, no load generator, no other process on the core: CPU',
     "(user + sys of this process) per exchange, the counted passes rotating through the stages after warm-up passes.",
     '',
     markdownTable(
@@ -164,6 +174,7 @@ function markdown(c: Config, rec: Recording, bytes: number, exchanges: number, l
     `${int(exchanges)} exchanges per pass from ${rec.batches.length} batches (${int(bytes)} bytes), ${fix(lineBytes / Math.max(1, exchanges), 0)} JSON bytes per exchange.` +
       (parts.length > 0 ? ` From the medians: decoding ~${fix(d ?? 0)} µs, ${parts.join(', ')}.` : ''),
     '',
+    ...fastText,
     ...(prof === undefined ? [] : profileMarkdown(c, prof)),
     `Machine: kernel \`${machine.kernel}\`, ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.memGiB} GiB, node ${machine.node}; run ${machine.date}.`,
     '',

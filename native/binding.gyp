@@ -5,6 +5,8 @@
       "sources": [
         "src/addon.cc",
         "src/errors.cc",
+        "src/fast-head.cc",
+        "src/fast-lines.cc",
         "src/json-bytes.cc",
         "src/layout.cc",
         "src/reader.cc",

@@ -13,6 +13,11 @@ export class MonotonicClock {
     this.offsetNs = BigInt(wallMs) * 1_000_000n - (a + b) / 2n;
   }
 
+  /** Wall-clock ns minus CLOCK_MONOTONIC ns, as measured at construction. */
+  get offset(): bigint {
+    return this.offsetNs;
+  }
+
   /** Wall-clock ns since the epoch for a CLOCK_MONOTONIC ns timestamp. */
   toWallNs(monoNs: bigint): bigint {
     return monoNs + this.offsetNs;

@@ -7,6 +7,7 @@ import {
   CONN_CLOSE,
   CONN_ID,
   CONN_OPEN,
+  CONN_RESUME,
   DATA,
   DATA_F_NO_PAYLOAD,
   DATA_F_READ_FAILED,
@@ -15,6 +16,7 @@ import {
   DIRECTIONS,
   EV_CONN_CLOSE,
   EV_CONN_OPEN,
+  EV_CONN_RESUME,
   EV_DATA,
   FRAME_ALIGN,
   FRAME_HEADER,
@@ -25,7 +27,7 @@ import {
   type Direction,
   type SyscallName,
 } from './layout';
-import type { CaptureEvent, ConnId, DataEvent, Endpoint } from './events';
+import type { CaptureEvent, ConnId, ConnOpenEvent, DataEvent, Endpoint } from './events';
 import { StringInterner } from './string-interner';
 
 const AF_UNIX = 1;
@@ -224,10 +226,10 @@ export function decodeBatch(
           batch[rec + DATA.flags],
         ),
       );
-    } else if (type === EV_CONN_OPEN && len >= CONN_OPEN.size) {
+    } else if ((type === EV_CONN_OPEN && len >= CONN_OPEN.size) || (type === EV_CONN_RESUME && len >= CONN_RESUME.size)) {
       const family = batch.readUInt16LE(rec + CONN_OPEN.family);
       const protocol = batch.readUInt16LE(rec + CONN_OPEN.protocol);
-      emit({
+      const open: ConnOpenEvent = {
         kind: 'open',
         conn: ids.get(batch, rec + CONN_OPEN.id),
         role: ROLES[batch.readUInt32LE(rec + CONN_OPEN.role)] ?? 'unknown',
@@ -240,7 +242,14 @@ export function decodeBatch(
         tid: batch.readUInt32LE(rec + CONN_OPEN.tid),
         comm: cString(batch, rec + CONN_OPEN.comm, 16),
         cgroupId: batch.readBigUInt64LE(rec + CONN_OPEN.cgroup_id),
-      });
+      };
+      if (type === EV_CONN_RESUME) {
+        const ingress = batch.readUInt32LE(rec + CONN_RESUME.ingress_pos) + batch.readUInt32LE(rec + CONN_RESUME.ingress_pos + 4) * 0x1_0000_0000;
+        const egress = batch.readUInt32LE(rec + CONN_RESUME.egress_pos) + batch.readUInt32LE(rec + CONN_RESUME.egress_pos + 4) * 0x1_0000_0000;
+        emit({ ...open, resumeAt: { ingress, egress } });
+      } else {
+        emit(open);
+      }
     } else if (type === EV_CONN_CLOSE && len >= CONN_CLOSE.size) {
       const conn = ids.get(batch, rec + CONN_CLOSE.id);
       ids.release(conn);

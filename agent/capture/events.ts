@@ -33,6 +33,11 @@ export interface ConnOpenEvent {
   readonly comm: string;
   /** cgroup v2 id of the process when the connection was seen (Kubernetes: its container). */
   readonly cgroupId: bigint;
+  /**
+   * Set when the addon's fast path hands over a connection it had been writing lines for: the
+   * stream positions its slices resume at (each at the start of a message not yet written).
+   */
+  readonly resumeAt?: { readonly ingress: number; readonly egress: number };
 }
 
 export interface ConnCloseEvent {

@@ -43,6 +43,12 @@ export const DATA = {
 export const EV_CONN_OPEN = 1;
 export const EV_CONN_CLOSE = 2;
 export const EV_DATA = 3;
+/**
+ * Written by the addon's fast path (native/src/fast-lines.cc), never by the kernel: a connection
+ * it hands to JavaScript mid-life. An open record, then where each stream resumes.
+ */
+export const EV_CONN_RESUME = 0x100;
+export const CONN_RESUME = { size: 128, ingress_pos: 112, egress_pos: 120 } as const;
 
 export const PAYLOAD_CAP = 16384;
 export const DEFAULT_PAYLOAD_BYTES = 16384;

@@ -104,6 +104,42 @@ export interface NativeAddon {
   jsonTables(asciiOut: Uint8Array, shortEscapes: Uint8Array): void;
   /** `bytes` as a JSON string at out[at] if all ASCII: the offset after it, else -1. */
   jsonAscii(out: Buffer, at: number, bytes: Buffer): number;
+  /** The fast path (native/src/fast-lines.cc); jsonTables must have been called. */
+  FastLines: new (options: NativeFastLinesOptions) => NativeFastLines;
+}
+
+export interface NativeFastLinesOptions {
+  mode: 'all' | 'ingress' | 'egress';
+  ports: readonly number[];
+  maxBodyBytes: number;
+  redactHeaders: readonly string[];
+  /** Wall-clock ns minus CLOCK_MONOTONIC ns (MonotonicClock.offsetNs). */
+  clockOffsetNs: bigint;
+  decodeContent: boolean;
+}
+
+export interface NativeFastLinesStats {
+  connections: number;
+  exchanges: number;
+  expired: number;
+  handedOver: number;
+  /** Events taken from batches, by kind. */
+  dataEvents: number;
+  openEvents: number;
+  closeEvents: number;
+  /** Records written for JavaScript (hand-overs), by kind. */
+  syntheticOpen: number;
+  syntheticData: number;
+  /** Connections it holds now. */
+  tracked: number;
+}
+
+export interface NativeFastLines {
+  /** rest: undefined when nothing was taken (the batch is JavaScript's as it is), null when nothing is left. */
+  take(batch: Buffer): { lines: Buffer | null; lineCount: number; rest: Buffer | null | undefined };
+  /** Connections without events since `beforeNs`: records for JavaScript (hand-overs), or null. */
+  expire(beforeNs: bigint): Buffer | null;
+  stats(): NativeFastLinesStats;
 }
 
 /** Package root: two levels up from agent/capture (source) or dist/agent/capture (built). */

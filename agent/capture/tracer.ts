@@ -99,6 +99,16 @@ export interface TlsOptions {
   readonly log?: TlsScannerLog;
 }
 
+/**
+ * Sees each batch before it is decoded (the addon's fast path, agent/pipeline/fast-lines.ts):
+ * takes what it handles and returns what is left to decode (null: nothing).
+ */
+export interface BatchFilter {
+  take(batch: Buffer): Buffer | null;
+  /** Events it took, by kind, net of records it handed back (those are decoded and counted here). */
+  events(): { data: number; open: number; close: number };
+}
+
 export interface TracerStats extends NativeStats {
   /** Records delivered to JavaScript and decoded. */
   readonly recordsDecoded: number;
@@ -174,6 +184,7 @@ export class Tracer extends EventEmitter<TracerEvents> {
   private readonly ids = new ConnIdTable();
   private readonly decodeCounters: DecodeCounters = { malformed: 0 };
   private counts = { records: 0, data: 0, open: 0, close: 0, iteratorDropped: 0 };
+  private filter: BatchFilter | null = null;
   private targets: Targets;
   private finalStats: TracerStats | undefined;
   private stopping: Promise<TracerStats> | undefined;
@@ -424,9 +435,24 @@ export class Tracer extends EventEmitter<TracerEvents> {
     }
   }
 
+  /** Every batch goes to `filter` first; its events then count in the stats with the decoded ones. */
+  setBatchFilter(filter: BatchFilter | null): void {
+    this.filter = filter;
+  }
+
+  /** Records the batch filter handed back outside a batch (idle expiry): decoded and delivered as a batch. */
+  inject(records: Buffer): void {
+    this.deliver(records);
+  }
+
   // JS thread, once per batch from the reader thread.
   private onBatch(batch: Buffer, records: number): void {
     this.counts.records += records;
+    const rest = this.filter === null ? batch : this.filter.take(batch);
+    if (rest !== null) this.deliver(rest);
+  }
+
+  private deliver(batch: Buffer): void {
     const events: CaptureEvent[] = [];
     decodeBatch(batch, this.ids, this.decodeCounters, (ev) => {
       events.push(ev);
@@ -446,12 +472,13 @@ export class Tracer extends EventEmitter<TracerEvents> {
   }
 
   private compose(n: NativeStats): TracerStats {
+    const f = this.filter?.events() ?? { data: 0, open: 0, close: 0 };
     return {
       ...n,
       recordsDecoded: this.counts.records,
-      dataEvents: this.counts.data,
-      openEvents: this.counts.open,
-      closeEvents: this.counts.close,
+      dataEvents: this.counts.data + f.data,
+      openEvents: this.counts.open + f.open,
+      closeEvents: this.counts.close + f.close,
       malformedRecords: this.decodeCounters.malformed,
       iteratorDroppedBatches: this.counts.iteratorDropped,
     };

@@ -182,6 +182,13 @@ export const AgentConfigSchema = z
        * are not reported at all. @default true
        */
       tls_capture: bool().default(true),
+      /**
+       * Let the native addon write the JSON lines of plain exchanges itself (in order, Content-Length
+       * or no body, ASCII) and hand the rest to the JavaScript parser, when every exporter writes
+       * JSON exchange lines (uds, stdout jsonl). The lines are the same either way; off, every
+       * exchange takes the JavaScript path, at about twice the CPU. @default true
+       */
+      fast_path: bool().default(true),
       /** Headers whose values are replaced by `[REDACTED]`, matched case-insensitively. @default DEFAULT_REDACT_HEADERS */
       redact_headers: z.array(headerName(), must('a list of HTTP header names')).default(() => [...DEFAULT_REDACT_HEADERS]),
       /** Where exchanges go. */

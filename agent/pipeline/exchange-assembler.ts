@@ -206,6 +206,11 @@ export class ExchangeAssembler {
     return { ...this.counts };
   }
 
+  /** After how long without events `expire()` gives a connection up. */
+  get idleTimeout(): bigint {
+    return this.idleTimeoutNs;
+  }
+
   /** Connections tracked right now. */
   get openConnections(): number {
     return this.conns.size;
@@ -238,9 +243,16 @@ export class ExchangeAssembler {
       this.conns.delete(ev.conn.key);
       old.parser?.close(ev.tsNs);
     }
-    this.counts.connections++;
     const c = new Conn(ev, this.output);
     this.conns.set(ev.conn.key, c);
+    if (ev.resumeAt !== undefined) {
+      // Handed over by the fast path, which counted the connection: parsing starts at a message
+      // boundary on each stream, past the exchanges it already wrote.
+      c.streams.ingress.next = ev.resumeAt.ingress;
+      c.streams.egress.next = ev.resumeAt.egress;
+    } else {
+      this.counts.connections++;
+    }
     // A server receives requests (ingress); a client sends them (egress).
     if (ev.role === 'server') this.decide(c, 'ingress');
     else if (ev.role === 'client') this.decide(c, 'egress');

@@ -13,7 +13,7 @@
 // From its own module, not the '../http' index: CommonJS re-exports are getters, and the
 // instanceof below read one per message.
 import { HeaderFields, headerTextLength } from '../http/header-fields';
-import { loadNative } from '../capture/native';
+import { loadNative, type NativeAddon } from '../capture/native';
 import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
 
 /**
@@ -131,6 +131,13 @@ export class JsonLineWriter {
     const o = writeRecord(this.buf, this.length, rec, bytes);
     this.buf[o] = 0x0a;
     this.length = o + 1;
+  }
+
+  /** Appends bytes as they are (lines written elsewhere: the fast path's). */
+  raw(b: Uint8Array, from = 0, to = b.length): void {
+    this.room(to - from);
+    this.buf.set(from === 0 && to === b.length ? b : b.subarray(from, to), this.length);
+    this.length += to - from;
   }
 
   /** Appends `s` as UTF-8, unescaped (already formatted text, e.g. a `pretty` line). */
@@ -400,11 +407,22 @@ export const NATIVE_BODY_BYTES = 128;
 type JsonAscii = (out: Buffer, at: number, bytes: Buffer) => number;
 let jsonAsciiFn: JsonAscii | undefined;
 
+/**
+ * Hands this module's escape tables to the addon, once: jsonAscii and the fast path
+ * (native/src/fast-lines.cc) escape with them. Returns the addon.
+ */
+export function nativeWithJsonTables(): NativeAddon {
+  const addon = loadNative();
+  if (!tablesGiven) addon.jsonTables(ASCII_OUT, SHORT_ESCAPES);
+  tablesGiven = true;
+  return addon;
+}
+let tablesGiven = false;
+
 /** The addon's jsonAscii with this module's tables, loaded at the first long body. */
 function jsonAscii(): JsonAscii {
   if (jsonAsciiFn === undefined) {
-    const addon = loadNative();
-    addon.jsonTables(ASCII_OUT, SHORT_ESCAPES);
+    const addon = nativeWithJsonTables();
     // Held as a plain function: a call through the addon's exports object costs a property lookup.
     jsonAsciiFn = addon.jsonAscii;
   }

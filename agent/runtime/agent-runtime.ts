@@ -10,6 +10,8 @@ import { Tracer, type Targets, type TracerOptions, type TracerStats } from '../c
 import type { Logger } from '../log/logger';
 import { logStats, type StatCounters } from '../log/stats-line';
 import { ExchangeAssembler, type ExchangeAssemblerOptions, type ExchangeRecord } from '../pipeline';
+import { FastLines, withFastStats } from '../pipeline/fast-lines';
+import { LineSink } from '../sinks/line-sink';
 import type { Sink } from '../sinks/sink';
 import { statCounters, type PipelineSnapshot } from './stat-counters';
 
@@ -27,6 +29,20 @@ export interface AgentRuntimeOptions {
   processPolicy?: ExchangeAssemblerOptions['processPolicy'];
   /** Tracer settings beyond the config's (tests: small rings). */
   tracer?: Omit<TracerOptions, 'targets'>;
+  /**
+   * Let the addon write the lines of plain exchanges (agent/pipeline/fast-lines.ts) when every
+   * sink writes JSON exchange lines and nothing else reads records. @default the config's `fast_path`
+   */
+  fastPath?: boolean;
+}
+
+/**
+ * Whether the fast path can serve these sinks: it writes JSON exchange lines, so only when every
+ * sink writes exactly those, and no one needs record objects (a live view, per-pod labels).
+ */
+export function fastPathServes(options: Pick<AgentRuntimeOptions, 'sinks' | 'onRecord' | 'processPolicy' | 'fastPath'>): boolean {
+  if (options.fastPath === false || options.onRecord !== undefined || options.processPolicy !== undefined) return false;
+  return options.sinks.every((s) => s instanceof LineSink && s.takesJsonLines);
 }
 
 export interface AgentRunResult {
@@ -60,6 +76,8 @@ const EXPIRY_CHECK_MS = 1000;
 export class AgentRuntime {
   readonly tracer: Tracer;
   readonly assembler: ExchangeAssembler;
+  /** The addon's fast path, when it serves the sinks (fastPathServes). */
+  readonly fast: FastLines | null;
   private timers: NodeJS.Timeout[] = [];
   private metrics: Server | undefined;
   private attached = false;
@@ -76,13 +94,16 @@ export class AgentRuntime {
     });
     const sinks = options.sinks;
     const onRecord = options.onRecord;
-    this.assembler = new ExchangeAssembler(
-      assemblerOptions(config, this.tracer.clock, { ports: options.ports, processPolicy: options.processPolicy }),
-      (record, ex) => {
-        for (const s of sinks) s.offer(record, ex);
-        onRecord?.(record);
-      },
-    );
+    const assembling = assemblerOptions(config, this.tracer.clock, { ports: options.ports, processPolicy: options.processPolicy });
+    this.assembler = new ExchangeAssembler(assembling, (record, ex) => {
+      for (const s of sinks) s.offer(record, ex);
+      onRecord?.(record);
+    });
+    this.fast = fastPathServes({ ...options, fastPath: options.fastPath ?? config.fast_path })
+      ? new FastLines({ ...assembling, clock: this.tracer.clock }, (lines, count) => {
+          for (const s of sinks) (s as LineSink).offerLines(lines, count);
+        })
+      : null;
   }
 
   /** Attaches the capture, then serves metrics and starts the periodic work. Throws SocktapError. */
@@ -95,13 +116,14 @@ export class AgentRuntime {
       this.metrics = await startMetricsServer({ addr: config.metrics_addr, snapshot: () => this.snapshot(), ready: () => this.attached });
       log.info(`serving /metrics, /healthz and /readyz on ${config.metrics_addr}`);
     }
+    this.tracer.setBatchFilter(this.fast);
     this.tracer.start();
     this.attached = true;
     this.tracer.on('batch', (events) => {
       for (const ev of events) this.assembler.add(ev);
     });
     this.tracer.on('error', (err) => log.error(`capture: ${err.message}`));
-    this.timers.push(setInterval(() => this.assembler.expire(process.hrtime.bigint()), EXPIRY_CHECK_MS));
+    this.timers.push(setInterval(() => this.expire(process.hrtime.bigint()), EXPIRY_CHECK_MS));
     this.timers.push(
       setInterval(() => {
         const snap = this.snapshot();
@@ -112,7 +134,18 @@ export class AgentRuntime {
   }
 
   snapshot(): PipelineSnapshot {
-    return { tracer: this.tracer.stats(), assembler: this.assembler.stats, sinks: this.options.sinks };
+    return { tracer: this.tracer.stats(), assembler: this.assemblerStats(), sinks: this.options.sinks };
+  }
+
+  /** The fast path's idle connections first: those it hands back are then ended by the assembler's expiry. */
+  private expire(nowNs: bigint): void {
+    const handed = this.fast?.expire(nowNs, this.assembler.idleTimeout) ?? null;
+    if (handed !== null) this.tracer.inject(handed);
+    this.assembler.expire(nowNs);
+  }
+
+  private assemblerStats() {
+    return withFastStats(this.assembler.stats, this.fast?.stats());
   }
 
   /**
@@ -126,7 +159,7 @@ export class AgentRuntime {
       this.attached = false;
       await Promise.all(this.options.sinks.map((s) => s.close(sinkTimeoutMs)));
       await new Promise<void>((resolve) => (this.metrics ? this.metrics.close(() => resolve()) : resolve()));
-      const counters = statCounters({ tracer, assembler: this.assembler.stats, sinks: this.options.sinks });
+      const counters = statCounters({ tracer, assembler: this.assemblerStats(), sinks: this.options.sinks });
       logStats(this.options.log, counters, tracer.probes);
       for (const s of this.options.sinks) {
         const st = s.stats();

@@ -71,6 +71,47 @@ export abstract class LineSink extends DeliveryLoop {
     this.kick();
   }
 
+  /** The sink writes the JSON exchange record (no `format`): lines made elsewhere are its lines. */
+  get takesJsonLines(): boolean {
+    return this.format === undefined;
+  }
+
+  /**
+   * `count` whole JSON lines, each ending in a newline, written by the addon's fast path: queued
+   * under the same bounds as offered records (a line that does not fit is dropped and counted).
+   */
+  offerLines(lines: Buffer, count: number): void {
+    if (this.closing) {
+      this.dropped += count;
+      return;
+    }
+    const w = this.filling;
+    // The usual case: all of them fit.
+    if (this.lines + count <= this.queueSize && w.length + lines.length <= this.queueBytes) {
+      w.raw(lines);
+      this.lines += count;
+      this.kick();
+      return;
+    }
+    for (let from = 0, k = 0; k < count; k++) {
+      const end = lines.indexOf(0x0a, from) + 1;
+      if (end === 0) {
+        // Fewer lines than counted: the rest cannot be delivered whole.
+        this.dropped += count - k;
+        break;
+      }
+      // As `offer` decides for one line: an empty backlog takes any line.
+      if (this.lines >= this.queueSize || (this.lines > 0 && w.length + (end - from) > this.queueBytes)) {
+        this.dropped++;
+      } else {
+        w.raw(lines, from, end);
+        this.lines++;
+      }
+      from = end;
+    }
+    this.kick();
+  }
+
   protected held(): number {
     return this.lines;
   }

@@ -111,6 +111,7 @@ log_format: text
 max_body_bytes: 65536
 decode_content: false
 tls_capture: true
+fast_path: true
 redact_headers:
   - Authorization
   - Proxy-Authorization
@@ -205,7 +206,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7fb63876" : "35cef9ff") : ("8d1295f0")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7c31ba96" : "ae9bfcaf") : ("8e3a23f0")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"
@@ -482,7 +483,7 @@ resource "kubernetes_daemon_set_v1" "daemon_set_when_ebpf_run_as_privileged" {
     template {
       metadata {
         annotations = {
-          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7fb63876" : "35cef9ff") : ("8d1295f0")}"
+          "socktap.dev/config-hash" = "${var.daemon_set_mirroring_enabled ? (var.daemon_set_mirror_all_namespaces ? "7c31ba96" : "ae9bfcaf") : ("8e3a23f0")}"
         }
         labels = {
           "app.kubernetes.io/name"      = "socktap"

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "fast-lines.h"
 #include "json-bytes.h"
 #include "layout.h"
 #include "session.h"
@@ -45,6 +46,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeFeatures", Napi::Function::New(env, ProbeFeatures));
   exports.Set("libbpfVersion", Napi::String::New(env, libbpf_version_string()));
   InitJsonBytes(env, exports);
+  exports.Set("FastLines", InitFastLines(env));
   return exports;
 }
 

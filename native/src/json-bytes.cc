@@ -27,7 +27,7 @@ bool g_tables_set = false;
 constexpr char kHex[] = "0123456789abcdef";
 // The most a byte becomes: a \u escape; and what the last byte's whole-word write may pass it by.
 constexpr size_t kMaxBytesPerByte = 6;
-constexpr size_t kSlack = 8;
+constexpr size_t kSlack = kJsonSlack;
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "g_out's words are laid out for a little-endian store");
 
 // `b[0, n)` as a JSON string literal at `o`, or nullptr when a byte is not ASCII. The caller made
@@ -158,6 +158,10 @@ void Define(napi_env env, napi_value exports, const char* name, napi_callback cb
 }
 
 }  // namespace
+
+uint8_t* JsonQuotedAscii(uint8_t* o, const uint8_t* b, size_t n) { return QuotedAscii(o, b, n); }
+
+bool JsonTablesSet() { return g_tables_set; }
 
 void InitJsonBytes(napi_env env, napi_value exports) {
   Define(env, exports, "jsonTables", JsonTables);

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "fast-lines.h"
+
 extern "C" {
 #include <linux/types.h>
 #include "socktap.h"
@@ -87,6 +89,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   k.Set("ROLE_CLIENT", Napi::Number::New(env, SOCKTAP_ROLE_CLIENT));
   k.Set("SRC_FIRST_DATA", Napi::Number::New(env, SOCKTAP_SRC_FIRST_DATA));
   k.Set("DIR_EGRESS", Napi::Number::New(env, SOCKTAP_DIR_EGRESS));
+  k.Set("EV_CONN_RESUME", Napi::Number::New(env, kEvConnResume));
   out.Set("constants", k);
   return out;
 }

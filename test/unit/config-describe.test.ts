@@ -52,7 +52,7 @@ describe('config line', () => {
         'capture_all_namespaces:{value:false} k8s_enabled:{value:false} mirror_namespace_label:{value:"traceableai-mirror"} ' +
         'mirror_pod_enabled_annotation:{value:"mirror.traceable.ai/enabled"} mirror_pod_mode_annotation:{value:"mirror.traceable.ai/mode"} ' +
         'mirror_namespace_mode_annotation:{value:"mirror.traceable.ai/defaultMode"} mode:{value:"ingress"} max_active_ret_probe:{} ' +
-        'log_format:{value:"text"} max_body_bytes:{value:65536} decode_content:{value:false} tls_capture:{value:true} redact_headers:{value:["Authorization","Proxy-Authorization",' +
+        'log_format:{value:"text"} max_body_bytes:{value:65536} decode_content:{value:false} tls_capture:{value:true} fast_path:{value:true} redact_headers:{value:["Authorization","Proxy-Authorization",' +
         '"Cookie","Set-Cookie","X-Api-Key","X-Auth-Token","X-Access-Token","X-Refresh-Token","X-Csrf-Token","X-Xsrf-Token",' +
         '"X-Amz-Security-Token"]} exporters:{uds:{enabled:{value:true} listen:{value:false}} stdout:{enabled:{value:false} ' +
         'format:{value:"jsonl"}} otlp:{enabled:{value:false} endpoint:{value:"http://localhost:4318"} headers:{value:{}}} ' +

@@ -70,6 +70,7 @@ describe('defaults', () => {
       max_body_bytes: 65536,
       decode_content: false,
       tls_capture: true,
+      fast_path: true,
       redact_headers: [...DEFAULT_REDACT_HEADERS],
       exporters: {
         uds: { enabled: true, listen: false },
@@ -267,7 +268,7 @@ describe('unknown keys', () => {
       'unknown key "zzzzzz" at top level (expected one of log_level, proc_fs_path, unix_domain_socket_addr, perfmap_queue_size, ' +
         'uds_event_queue_size, probe_event_queue_size, capture_all_namespaces, k8s_enabled, mirror_namespace_label, mirror_pod_enabled_annotation, ' +
         'mirror_pod_mode_annotation, mirror_namespace_mode_annotation, mode, max_active_ret_probe, log_format, ' +
-        'max_body_bytes, decode_content, tls_capture, redact_headers, exporters, stats_interval, metrics_addr, targets)',
+        'max_body_bytes, decode_content, tls_capture, fast_path, redact_headers, exporters, stats_interval, metrics_addr, targets)',
     );
     assert.equal(err.issues[0]?.path, 'zzzzzz');
   });
@@ -393,6 +394,7 @@ describe('environment and flags', () => {
       'SOCKTAP_MAX_BODY_BYTES',
       'SOCKTAP_DECODE_CONTENT',
       'SOCKTAP_TLS_CAPTURE',
+      'SOCKTAP_FAST_PATH',
       'SOCKTAP_MAX_ACTIVE_RET_PROBE',
       'SOCKTAP_REDACT_HEADERS',
       'SOCKTAP_EXPORTERS__OTLP__ENDPOINT',
@@ -408,7 +410,7 @@ describe('environment and flags', () => {
     ]) {
       assert.ok(names.includes(name), name);
     }
-    assert.equal(names.length, 33);
+    assert.equal(names.length, 34);
     assert.equal(new Set(names).size, names.length);
   });
 

@@ -42,6 +42,8 @@ test('constants and enum values match the C header', () => {
   assert.equal(L.ROLES.indexOf('client'), k.ROLE_CLIENT);
   assert.equal(L.SOURCES.indexOf('first_data'), k.SRC_FIRST_DATA);
   assert.equal(L.DIRECTIONS.indexOf('egress'), k.DIR_EGRESS);
+  assert.equal(L.EV_CONN_RESUME, k.EV_CONN_RESUME);
+  assert.equal(L.CONN_RESUME.ingress_pos, native.conn_open.size);
 });
 
 test('probe names reported by stats() follow the syscall enum order', () => {

@@ -148,3 +148,37 @@ test('a backlog larger than the kept size is released once written and followed 
   assert.ok(sizes().every((n) => n <= 4 << 20), `buffers back to a small size, got ${sizes()}`);
   assert.deepEqual(sink.stats(), { sent: 101 + 2 * RELEASE_AFTER_FILLS, dropped: 0, queued: 0 });
 });
+
+/** Lines as the fast path hands them over: whole lines, each ending in a newline, in one buffer. */
+const block = (from: number, n: number, body = '') => Buffer.from(Array.from({ length: n }, (_, k) => `${toJsonLine(rec(from + k, body))}\n`).join(''));
+
+test('offerLines: lines written elsewhere queue with offered records, in order, under the same bounds', async () => {
+  const sink = new TestLineSink({ queueSize: 5 });
+  assert.equal(sink.takesJsonLines, true);
+  sink.offer(rec(0));
+  sink.offerLines(block(1, 2), 2);
+  // Three more would pass the line bound: the two that fit are kept, one is dropped, whole.
+  sink.offerLines(block(3, 3), 3);
+  assert.deepEqual(sink.stats(), { sent: 0, dropped: 1, queued: 5 });
+  sink.open();
+  await settle();
+  assert.deepEqual(lines(sink), [0, 1, 2, 3, 4].map((i) => toJsonLine(rec(i))));
+  assert.deepEqual(sink.stats(), { sent: 5, dropped: 1, queued: 0 });
+});
+
+test('offerLines: the byte budget is kept line by line; after close every line is dropped', async () => {
+  const one = toJsonLine(rec(0, 'x'.repeat(1000))).length + 1;
+  const sink = new TestLineSink({ queueSize: 100, queueBytes: one * 2 + 10 });
+  sink.offerLines(block(0, 3, 'x'.repeat(1000)), 3);
+  assert.deepEqual(sink.stats(), { sent: 0, dropped: 1, queued: 2 });
+  sink.open();
+  await settle();
+  assert.deepEqual(lines(sink).map((l) => JSON.parse(l).request.target), ['/r/0', '/r/1']);
+  await sink.close(100);
+  sink.offerLines(block(5, 4), 4);
+  assert.deepEqual(sink.stats(), { sent: 2, dropped: 5, queued: 0 });
+});
+
+test('offerLines: a sink with its own format does not take JSON lines', () => {
+  assert.equal(new TestLineSink({ queueSize: 1, format: () => 'x' }).takesJsonLines, false);
+});

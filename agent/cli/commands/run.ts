@@ -49,6 +49,9 @@ Other options:
   --no-tls               no uprobes on OpenSSL: TLS connections are then not reported (by
                          default their plaintext is captured from the libssl, or the node
                          binary, that the processes map)
+  --no-fast-path         every exchange through the JavaScript parser (by default the addon
+                         writes the lines of plain exchanges itself when every sink writes
+                         JSON lines; the lines are the same, at about half the CPU)
   --stats-interval D     how often the stats lines are logged, e.g. 10s or 1m (default 60s)
   --metrics-addr H:P     serve Prometheus /metrics, /healthz and /readyz on H:P
   --duration S           stop after S seconds (default: until Ctrl-C or SIGTERM)
@@ -74,6 +77,7 @@ export const FLAGS = {
   har: { type: 'string' },
   'max-body-bytes': { type: 'string' },
   'no-tls': { type: 'boolean' },
+  'no-fast-path': { type: 'boolean' },
   'stats-interval': { type: 'string' },
   'metrics-addr': { type: 'string' },
   duration: { type: 'string' },
@@ -103,6 +107,7 @@ export function flagsToConfig(v: RunFlags): AgentConfigOverrides {
     max_body_bytes: v['max-body-bytes'] === undefined ? undefined : (numbers([v['max-body-bytes']])[0] as number),
     stats_interval: v['stats-interval'],
     tls_capture: v['no-tls'] ? false : undefined,
+    fast_path: v['no-fast-path'] ? false : undefined,
     metrics_addr: v['metrics-addr'],
     log_level: v['log-level'] as AgentConfigOverrides['log_level'],
     log_format: v['log-format'] as AgentConfigOverrides['log_format'],
@@ -127,6 +132,7 @@ const FLAG_OF_KEY: Record<string, string> = {
   mode: '--mode',
   max_body_bytes: '--max-body-bytes',
   tls_capture: '--no-tls',
+  fast_path: '--no-fast-path',
   stats_interval: '--stats-interval',
   metrics_addr: '--metrics-addr',
   log_level: '--log-level',
