@@ -5,7 +5,9 @@
       "sources": [
         "src/addon.cc",
         "src/errors.cc",
+        "src/fast-engine.cc",
         "src/fast-head.cc",
+        "src/fast-json.cc",
         "src/fast-lines.cc",
         "src/json-bytes.cc",
         "src/layout.cc",
