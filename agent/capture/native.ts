@@ -62,6 +62,8 @@ export interface NativeSession {
   stop(): Promise<NativeStats>;
   ref(): void;
   unref(): void;
+  /** A delivered batch JavaScript will not read again: its memory serves a later batch. */
+  recycle(batch: Buffer): void;
 }
 
 export interface NativeLayoutStruct {
@@ -135,8 +137,12 @@ export interface NativeFastLinesStats {
 }
 
 export interface NativeFastLines {
-  /** rest: undefined when nothing was taken (the batch is JavaScript's as it is), null when nothing is left. */
-  take(batch: Buffer): { lines: Buffer | null; lineCount: number; rest: Buffer | null | undefined };
+  /**
+   * The lines go into `linesOut` (its first lineBytes bytes), or into `grown` when they do not
+   * fit (a larger buffer, for the caller to pass from then on). rest: undefined when nothing was
+   * taken (the batch is JavaScript's as it is), null when nothing is left.
+   */
+  take(batch: Buffer, linesOut: Buffer): { lineCount: number; lineBytes: number; grown?: Buffer; rest: Buffer | null | undefined };
   /** Connections without events since `beforeNs`: records for JavaScript (hand-overs), or null. */
   expire(beforeNs: bigint): Buffer | null;
   stats(): NativeFastLinesStats;

@@ -450,6 +450,8 @@ export class Tracer extends EventEmitter<TracerEvents> {
     this.counts.records += records;
     const rest = this.filter === null ? batch : this.filter.take(batch);
     if (rest !== null) this.deliver(rest);
+    // Listeners use events during the call (DataEvent.payload's contract); iterators keep them.
+    if (this.iterators.size === 0) this.session?.recycle(batch);
   }
 
   private deliver(batch: Buffer): void {

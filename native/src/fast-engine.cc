@@ -471,6 +471,8 @@ bool FastEngine::Message(JsonOut& o, const FastSide& s) {
 }
 
 bool FastEngine::Redacted(const uint8_t* name, size_t n) const {
+  // Most names cannot be redacted ones by their length alone (record.ts prefilters the same way).
+  if ((cfg.redact_lengths & (uint64_t{1} << std::min<size_t>(n, 63))) == 0) return false;
   for (const std::string& r : cfg.redact) {
     if (NameIs(name, n, r.data(), r.size())) return true;
   }

@@ -20,6 +20,7 @@ struct FastConfig {
   std::unordered_set<uint32_t> ports;
   uint64_t max_body = 65536;
   std::vector<std::string> redact;  // lower case
+  uint64_t redact_lengths = 0;       // bit n: a redacted name of length n (< 64); names >= 64 set bit 63
   int64_t offset_ns = 0;
   bool decode = false;
 };

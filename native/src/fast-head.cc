@@ -89,16 +89,6 @@ int64_t Digits(const uint8_t* b, size_t n) {
 
 }  // namespace
 
-bool NameIs(const uint8_t* b, size_t n, const char* lower, size_t lower_len) {
-  if (n != lower_len) return false;
-  for (size_t k = 0; k < n; k++) {
-    uint8_t c = b[k];
-    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 0x20);
-    if (c != static_cast<uint8_t>(lower[k])) return false;
-  }
-  return true;
-}
-
 bool ParseFastHead(const uint8_t* b, size_t n, bool request, size_t max_fields, FastHead* h) {
   size_t end = LineEnd(b, 0, n);
   if (end == 0) return false;
@@ -124,16 +114,26 @@ bool ParseFastHead(const uint8_t* b, size_t n, bool request, size_t max_fields, 
     h->fields.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(c - i), static_cast<uint32_t>(vs), static_cast<uint32_t>(ve - vs)});
     const uint8_t* name = b + i;
     const size_t name_len = c - i;
-    if (NameIs(name, name_len, "content-length", 14)) {
-      const int64_t v = Digits(b + vs, ve - vs);
-      if (v < 0 || (h->content_length >= 0 && h->content_length != v)) return false;
-      h->content_length = v;
-    } else if (NameIs(name, name_len, "transfer-encoding", 17)) {
-      h->transfer_encoding = true;
-    } else if (NameIs(name, name_len, "upgrade", 7)) {
-      h->upgrade = true;
-    } else if (NameIs(name, name_len, "content-encoding", 16)) {
-      h->content_encoding = true;
+    // By length first: most fields are none of the four framing decides by.
+    switch (name_len) {
+      case 14:
+        if (NameIs(name, name_len, "content-length", 14)) {
+          const int64_t v = Digits(b + vs, ve - vs);
+          if (v < 0 || (h->content_length >= 0 && h->content_length != v)) return false;
+          h->content_length = v;
+        }
+        break;
+      case 17:
+        if (NameIs(name, name_len, "transfer-encoding", 17)) h->transfer_encoding = true;
+        break;
+      case 7:
+        if (NameIs(name, name_len, "upgrade", 7)) h->upgrade = true;
+        break;
+      case 16:
+        if (NameIs(name, name_len, "content-encoding", 16)) h->content_encoding = true;
+        break;
+      default:
+        break;
     }
     i = e + 2;
   }

@@ -37,7 +37,16 @@ struct FastHead {
 // the field count it takes.
 bool ParseFastHead(const uint8_t* b, size_t n, bool request, size_t max_fields, FastHead* out);
 
-// ASCII case-insensitive equality of b[0, n) with the lower-case `lower` of length n.
-bool NameIs(const uint8_t* b, size_t n, const char* lower, size_t lower_len);
+// ASCII case-insensitive equality of b[0, n) with the lower-case `lower` of length n. Inline: it
+// runs for every field of every head (framing and redaction).
+inline bool NameIs(const uint8_t* b, size_t n, const char* lower, size_t lower_len) {
+  if (n != lower_len) return false;
+  for (size_t k = 0; k < n; k++) {
+    uint8_t c = b[k];
+    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 0x20);
+    if (c != static_cast<uint8_t>(lower[k])) return false;
+  }
+  return true;
+}
 
 }  // namespace socktap

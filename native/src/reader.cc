@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <bpf/libbpf.h>
@@ -35,7 +36,7 @@ void Reader::Start(Napi::Env env) {
     throw MakeError(env, kErrSystem,
                     std::string("cannot open the BPF ring buffer for reading: ") + strerror(err), err);
   }
-  batch_ = new Batch();
+  batch_ = NewBatch(0);
   running_ = true;
   thread_ = std::thread(&Reader::Run, this);
 }
@@ -88,27 +89,53 @@ void Reader::Run() {
   batch_ = nullptr;
 }
 
+Reader::Batch* Reader::NewBatch(size_t room) {
+  auto* b = new Batch();
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    if (!pool_->free.empty()) {
+      b->bytes = std::move(pool_->free.back());
+      pool_->free.pop_back();
+    }
+  }
+  if (b->bytes.size() < room) b->bytes.resize(room);
+  return b;
+}
+
 int Reader::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<Reader*>(ctx);
   Batch* b = self->batch_;
   size_t padded = (size + 7) & ~size_t(7);
-  size_t off = b->bytes.size();
-  b->bytes.resize(off + kFrameHeader + padded);
+  size_t off = b->used;
+  size_t end = off + kFrameHeader + padded;
+  // Grown by doubling; resize() neither zeroes (UninitAllocator) nor runs per record.
+  if (end > b->bytes.size()) b->bytes.resize(std::max(end, std::max<size_t>(2 * b->bytes.size(), 64 << 10)));
+  uint8_t* o = b->bytes.data() + off;
   uint32_t len = static_cast<uint32_t>(size);
-  memcpy(b->bytes.data() + off, &len, 4);
-  memset(b->bytes.data() + off + 4, 0, 4);
-  memcpy(b->bytes.data() + off + kFrameHeader, data, size);
-  if (padded != size) memset(b->bytes.data() + off + kFrameHeader + size, 0, padded - size);
+  memcpy(o, &len, 4);
+  memset(o + 4, 0, 4);
+  memcpy(o + kFrameHeader, data, size);
+  if (padded != size) memset(o + kFrameHeader + size, 0, padded - size);
+  b->used = end;
   b->records++;
-  if (b->bytes.size() >= self->opts_.batch_bytes) self->Flush();
+  if (b->used >= self->opts_.batch_bytes) self->Flush();
   return 0;
+}
+
+void Reader::Recycle(const uint8_t* data) {
+  std::lock_guard<std::mutex> lock(pool_->mu);
+  auto it = pool_->out.find(data);
+  if (it == pool_->out.end()) return;
+  Bytes* bytes = it->second;
+  pool_->out.erase(it);
+  // The Buffer keeps pointing at the memory; its finalizer then frees an empty vector.
+  if (pool_->free.size() < kPoolBatches) pool_->free.push_back(std::move(*bytes));
 }
 
 void Reader::Flush() {
   Batch* b = batch_;
   if (b->records == 0) return;
-  batch_ = new Batch();
-  batch_->bytes.reserve(b->bytes.size());
+  batch_ = NewBatch(b->used);
   uint32_t records = b->records;
   auto pending = pending_records_;
   uint64_t before = pending->fetch_add(records);
@@ -117,19 +144,33 @@ void Reader::Flush() {
   bool fits = opts_.max_pending_records == 0 || before == 0 || before + records <= opts_.max_pending_records;
   napi_status st = napi_queue_full;
   if (fits) {
-    st = tsfn_.NonBlockingCall(b, [pending](Napi::Env env, Napi::Function fn, Batch* batch) {
+    auto pool = pool_;
+    st = tsfn_.NonBlockingCall(b, [pending, pool](Napi::Env env, Napi::Function fn, Batch* batch) {
       // JS thread. The vector's memory becomes the Buffer's: no copy.
-      auto* vec = new std::vector<uint8_t>(std::move(batch->bytes));
+      auto* h = new Handed{std::move(batch->bytes), nullptr, pool};
+      size_t len = batch->used;
       uint32_t n = batch->records;
       pending->fetch_sub(n);
       delete batch;
       if (env == nullptr || fn.IsEmpty()) {  // the function is being torn down
-        delete vec;
+        delete h;
         return;
       }
-      size_t len = vec->size();
+      h->key = h->bytes.data();
+      {
+        std::lock_guard<std::mutex> lock(pool->mu);
+        pool->out[h->key] = &h->bytes;
+      }
       Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(
-          env, vec->data(), len, [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, vec);
+          env, h->bytes.data(), len,
+          [](Napi::Env, uint8_t*, Handed* done) {
+            {
+              std::lock_guard<std::mutex> lock(done->pool->mu);
+              done->pool->out.erase(done->key);
+            }
+            delete done;
+          },
+          h);
       fn.Call({buf, Napi::Number::New(env, n)});
     });
   }

@@ -138,6 +138,7 @@ Napi::Function Session::Init(Napi::Env env) {
                          InstanceMethod("detachTls", &Session::DetachTls),
                          InstanceMethod("ref", &Session::Ref),
                          InstanceMethod("unref", &Session::Unref),
+                         InstanceMethod("recycle", &Session::Recycle),
                      });
 }
 
@@ -536,6 +537,17 @@ Napi::Value Session::Ref(const Napi::CallbackInfo& info) {
 Napi::Value Session::Unref(const Napi::CallbackInfo& info) {
   if (reader_) reader_->Unref(info.Env());
   return info.Env().Undefined();
+}
+
+// recycle(batch): JavaScript is done with this batch Buffer; its memory serves a later batch.
+Napi::Value Session::Recycle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    Napi::TypeError::New(env, "recycle(batch) takes a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (reader_) reader_->Recycle(info[0].As<Napi::Buffer<uint8_t>>().Data());
+  return env.Undefined();
 }
 
 }  // namespace socktap

@@ -50,6 +50,8 @@ class Session : public Napi::ObjectWrap<Session> {
   // ref()/unref(): whether a running session keeps the Node event loop alive.
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
+  // JS thread: a delivered batch Buffer JavaScript will not read again (Reader::Recycle).
+  Napi::Value Recycle(const Napi::CallbackInfo& info);
 
   class StopWorker;
 
