@@ -11,7 +11,7 @@
  * Its figure is the main thread's CPU per exchange over a pass, repeatable within a few percent,
  * for A/B comparisons of changes on the hot path (record once, replay with either build).
  *
- *   npm run bench:replay                                   # record 2 s of nginx + wrk, replay 20 passes (3 stages)
+ *   npm run bench:replay                                   # record 2 s of nginx + wrk, replay 20 passes (4 stages)
  *   npm run bench:replay -- --save /tmp/nginx.batches      # also keep the recording
  *   npm run bench:replay -- --input /tmp/nginx.batches     # replay a recording (no root needed)
  *   npm run bench:replay -- --input F --cpu-prof /tmp/p    # and keep the V8 CPU profile of the profiled passes
@@ -44,8 +44,8 @@ ${SERVED_BODY_USAGE}
   --passes N        replay passes; the first ones warm V8 up and are not counted  [20]
   --warmup N        passes not counted (full pipeline), at least 1                [5]
   --stage S         how far counted passes go: decode, assemble (records made, not
-                    encoded), full (and the unix-socket sink's encoding), or all
-                    of them in rotation                                           [all]
+                    encoded), full (and the unix-socket sink's encoding), fast (the
+                    addon's fast path first, as socktap run), or all in rotation  [all]
   --profile-passes N  passes of the full stage under the CPU profiler, after the
                     counted ones: flame graph and self-time table (0: none)      [5]
   --cpu-prof DIR    also write the profiled passes' .cpuprofile into DIR

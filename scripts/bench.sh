@@ -9,7 +9,7 @@
 #   npm run bench:pcap -- [flags]       packet capture (tshark, tcpdump) vs socktap (bench/pcap-compare.ts)
 #   npm run bench:scale -- [flags]      10k connections, 100k short connections, body sizes (bench/scale.ts)
 #   npm run bench:soak -- [flags]       10 minutes of mixed traffic with churn (bench/soak.ts)
-#   npm run bench:replay -- [flags]     the JavaScript path alone on recorded batches (bench/replay.ts)
+#   npm run bench:replay -- [flags]     the JavaScript path and the fast path on recorded batches (bench/replay.ts)
 # The harnesses load BPF programs (root or the BPF capabilities; they say what is missing) and run
 # nginx and wrk. `--help` lists each one's flags; paths in flags are relative to the repository
 # root, where lib.sh puts us.

@@ -44,6 +44,13 @@ constexpr size_t kResumeSize = kOpenSize + 16;
 constexpr size_t kMaxHeadBytes = 16 * 1024;
 constexpr size_t kMaxFields = 128;
 constexpr size_t kMaxPending = 32;
+// Bytes of slices a direction holds for a hand-over. A message longer than this is handed over
+// while it is still held whole: JavaScript keeps max_body_bytes of a body and counts the rest,
+// and this path must stay as bounded per connection (DESIGN.md §5).
+constexpr size_t kMaxHeldBytes = 256 * 1024;
+// A direction's head or body buffer above this is given back once its message is written, so an
+// idle connection does not keep the largest message it ever saw (10,000 connections: RSS target).
+constexpr size_t kKeepBufferBytes = 4096;
 
 constexpr int kIngress = SOCKTAP_DIR_INGRESS, kEgress = SOCKTAP_DIR_EGRESS;
 
@@ -74,6 +81,7 @@ struct FastSide {
   uint64_t next = 0;    // stream position of the next byte to arrive
   uint64_t cursor = 0;  // stream position of the next byte to parse (next, once an event is parsed)
   std::vector<FastSegment> segs;
+  size_t held_bytes = 0;  // payload bytes in segs
   FastState state = FastState::kIdle;
   uint64_t msg_pos = 0;  // where the message being parsed started
   uint64_t start_ns = 0, end_ns = 0;
@@ -275,7 +283,7 @@ bool FastEngine::Data(const uint8_t* r, size_t rec_len) {
   counts.data++;
   if (pos + len <= s.next) return true;  // delivered already (an overlap)
   if (pos != s.next || captured > len) {
-    // JsonOut of order or overlapping: ordering is agent/capture's (OrderedStream).
+    // Out of order or overlapping: ordering is agent/capture's (OrderedStream).
     counts.data--;
     HandOver(*c);
     conns_.erase(g);
@@ -294,6 +302,8 @@ bool FastEngine::Data(const uint8_t* r, size_t rec_len) {
     seg.len = len;
     std::memcpy(seg.header, r, kDataHeader);
     seg.payload.assign(reinterpret_cast<const char*>(r + kDataHeader), captured);
+    s.held_bytes += captured;
+    if (s.held_bytes > kMaxHeldBytes) ok = false;
   }
   if (!ok) {
     HandOver(*c);
@@ -427,13 +437,17 @@ bool FastEngine::Finish(FastConn& c, int dir, bool request) {
     part.Ascii(h + p.reason_at, p.reason_len);
   }
   if (!Message(part, s)) return false;
+  const bool head_method = request && NameIs(h, p.method_len, "head", 4);
   s.state = FastState::kIdle;
+  // The head's bytes are not read after this (`h` is stale once given back).
+  if (s.body.capacity() > kKeepBufferBytes) std::string().swap(s.body);
+  if (s.head.capacity() > kKeepBufferBytes) std::string().swap(s.head);
   if (request) {
     FastRequest q;
     q.pos = s.msg_pos;
     q.start_ns = s.start_ns;
     q.end_ns = s.end_ns;
-    q.head_method = NameIs(h, p.method_len, "head", 4);
+    q.head_method = head_method;
     q.json.assign(reinterpret_cast<const char*>(part.buf.data()), part.len);
     c.pending.push_back(std::move(q));
     return true;
@@ -508,10 +522,11 @@ bool FastEngine::Holds(const FastConn& c) const {
 // Drops the slices every message of which is written.
 void FastEngine::Trim(FastConn& c) {
   for (int dir = 0; dir < 2; dir++) {
-    std::vector<FastSegment>& segs = c.side[dir].segs;
+    FastSide& s = c.side[dir];
+    std::vector<FastSegment>& segs = s.segs;
     const uint64_t keep = KeepFrom(c, dir);
     size_t k = 0;
-    while (k < segs.size() && segs[k].pos + segs[k].len <= keep) k++;
+    for (; k < segs.size() && segs[k].pos + segs[k].len <= keep; k++) s.held_bytes -= segs[k].payload.size();
     if (k == segs.size()) {
       segs.clear();
     } else if (k > 0) {

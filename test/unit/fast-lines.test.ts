@@ -158,6 +158,14 @@ const CASES: Case[] = [
   { name: '204 and 304 have no body', expect: 'taken', batches: () => { const c = conn(6); return [[c.open(), c.req(GET), c.res('HTTP/1.1 204 No Content\r\n\r\n'), c.req(GET), c.res('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 99\r\n\r\n'), c.req(GET), c.res(OK)]]; } },
   { name: 'sendfile body: a hole of its length', expect: 'taken', check: has('"body":"","body_encoding":"utf8","body_size":4096,"body_truncated":true'), batches: () => { const c = conn(7); return [[c.open(), c.req(GET), c.res('HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n'), c.res(...hole(4096)), c.req(GET), c.res(OK)]]; } },
   { name: 'body over maxBodyBytes is truncated', expect: 'taken', opts: { maxBodyBytes: 16 }, check: has('"body_size":40,"body_truncated":true'), batches: () => { const c = conn(8); const body = 'abcdefghij'.repeat(4); return [[c.open(), c.req(`PUT /p HTTP/1.1\r\nContent-Length: 40\r\n\r\n${body}`), c.res(`HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n${body.slice(0, 13)}`), c.res(body.slice(13))]]; } },
+  {
+    name: 'a 100 KiB body: taken, kept up to maxBodyBytes', expect: 'taken', check: has('"body_size":102400,"body_truncated":true'),
+    batches: () => {
+      const c = conn(17);
+      const chunk = 'y'.repeat(10240);
+      return [[c.open(), c.req(GET), c.res('HTTP/1.1 200 OK\r\nContent-Length: 102400\r\n\r\n'), ...Array.from({ length: 10 }, () => c.res(chunk)), c.req(GET), c.res(OK)]];
+    },
+  },
   { name: 'redaction: header names in any case', expect: 'taken', check: (ls) => { has('["AUTHORIZATION","[REDACTED]"]')(ls); has('["cookie","[REDACTED]"]')(ls); assert.ok(!ls.some((l) => l.includes('secret'))); }, batches: () => { const c = conn(9); return [[c.open(), c.req('GET / HTTP/1.1\r\nAUTHORIZATION: Bearer secret\r\ncookie: s=secret\r\nx-api-KEY: secret\r\n\r\n'), c.res('HTTP/1.1 200 OK\r\nSet-Cookie: a=b\r\nContent-Length: 0\r\n\r\n')]]; } },
   { name: 'TLS-flagged connection', expect: 'taken', check: has('"tls":true'), batches: () => { const c = conn(10, { tls: true }); return [[c.open(), c.req(GET), c.res(OK), c.close()]]; } },
   {
@@ -196,6 +204,14 @@ const CASES: Case[] = [
     batches: () => { const c = conn(36); return [[c.open(), c.req(GET), c.res(OK), c.req(GET), c.res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n')], [c.res('0\r\n\r\n'), c.req(GET), c.res(OK)], [c.req(GET), c.res(OK), c.close()]]; },
   },
   { name: 'garbage request', expect: 'handed', batches: () => { const c = conn(37); return [[c.open(), c.req('HELLO\x00\x01 there\r\n\r\n'), c.res(OK), c.req(GET), c.res(OK)]]; } },
+  {
+    name: 'a 1 MiB body: handed over while held whole (the held slices are bounded)', expect: 'handed', check: has('"body_size":1048576,"body_truncated":true'),
+    batches: () => {
+      const c = conn(48);
+      const chunk = 'x'.repeat(16384);
+      return [[c.open(), c.req(GET), c.res('HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n'), ...Array.from({ length: 64 }, () => c.res(chunk)), c.req(GET), c.res(OK)]];
+    },
+  },
   { name: 'duplicate open with the same generation', expect: 'handed', batches: () => { const c = conn(38); return [[c.open(), c.req(GET), c.res(OK), c.req(GET)], [c.open(), c.req(GET), c.res(OK), c.close()]]; } },
   // Mode and ports: excluded connections are JavaScript's to drop (neither taken nor handed over).
   { name: "mode 'ingress' drops a client connection", expect: 'taken', opts: { mode: 'ingress' }, batches: () => { const a = conn(40, { role: 'client' }); const b = conn(41); return [[a.open(), b.open(), a.req(GET), b.req(GET), a.res(OK), b.res(OK)]]; } },
