@@ -118,6 +118,11 @@ export interface NativeFastLinesOptions {
   /** Wall-clock ns minus CLOCK_MONOTONIC ns (MonotonicClock.offsetNs). */
   clockOffsetNs: bigint;
   decodeContent: boolean;
+  /**
+   * Asked once per connection (Kubernetes mode): the mode to apply instead of `mode` and the
+   * labels' part of its lines (record-json.ts labelsJson); undefined: `mode`, no labels.
+   */
+  policy?: (pid: number, cgroupId: bigint) => { mode: 'all' | 'ingress' | 'egress'; labels: Buffer } | undefined;
 }
 
 export interface NativeFastLinesStats {

@@ -4,18 +4,19 @@
  * records in the batch's own framing, everything it does not take (other connections, and any
  * connection it hands over, resumed at a message boundary). Those go through decode and the
  * ExchangeAssembler as before. Only for line sinks writing the exchange record (unix socket,
- * stdout jsonl): OTLP, HAR, `pretty` and the demo's live view read record objects.
+ * stdout jsonl): OTLP, HAR, `pretty` and the demo's live view read record objects. In
+ * Kubernetes mode the addon asks the process policy once per connection, as the assembler does.
  *
  *   const fast = new FastLines(options, (lines, count) => sink.offerLines(lines, count));
  *   const rest = fast.take(batch);  // decode `rest` (null: nothing left)
  */
 import type { MonotonicClock } from '../capture/clock';
-import type { NativeFastLines, NativeFastLinesStats } from '../capture/native';
+import type { NativeFastLines, NativeFastLinesOptions, NativeFastLinesStats } from '../capture/native';
 import { DEFAULT_REDACT_HEADERS } from '../config/schema';
 import type { ExchangeAssemblerOptions, ExchangeAssemblerStats } from './exchange-assembler';
-import { nativeWithJsonTables } from './record-json';
+import { labelsJson, nativeWithJsonTables } from './record-json';
 
-export type FastLinesOptions = Pick<ExchangeAssemblerOptions, 'mode' | 'ports' | 'maxBodyBytes' | 'redactHeaders' | 'decodeContent'> & {
+export type FastLinesOptions = Pick<ExchangeAssemblerOptions, 'mode' | 'ports' | 'maxBodyBytes' | 'redactHeaders' | 'decodeContent' | 'processPolicy'> & {
   clock: MonotonicClock;
 };
 
@@ -45,6 +46,7 @@ export class FastLines {
       redactHeaders: opts.redactHeaders ?? DEFAULT_REDACT_HEADERS,
       clockOffsetNs: opts.clock.offset,
       decodeContent: opts.decodeContent ?? false,
+      policy: policyOf(opts.processPolicy),
     });
   }
 
@@ -73,6 +75,16 @@ export class FastLines {
     const s = this.native.stats();
     return { data: s.dataEvents - s.syntheticData, open: s.openEvents - s.syntheticOpen, close: s.closeEvents };
   }
+}
+
+/** The assembler's per-process policy as the addon asks it: the labels as the bytes of their part of a line. */
+function policyOf(policy: ExchangeAssemblerOptions['processPolicy']): NativeFastLinesOptions['policy'] {
+  if (policy === undefined) return undefined;
+  // Once per connection, as the assembler asks it: encoding the labels costs less than the call.
+  return (pid, cgroupId) => {
+    const p = policy(pid, cgroupId);
+    return p === undefined ? undefined : { mode: p.mode, labels: labelsJson(p.labels) };
+  };
 }
 
 /** The assembler's stats with the fast path's exchanges, connections and expiries added. */

@@ -14,7 +14,7 @@
 // instanceof below read one per message.
 import { HeaderFields, headerTextLength } from '../http/header-fields';
 import { loadNative, type NativeAddon } from '../capture/native';
-import type { ExchangeRecord, RequestRecord, ResponseRecord } from './record';
+import type { ExchangeRecord, ProcessLabels, RequestRecord, ResponseRecord } from './record';
 
 /**
  * The bytes a record's bodies were decoded from: the parsed exchange it was built from
@@ -256,18 +256,7 @@ function writeConnectionPart(buf: Buffer, o: number, rec: ExchangeRecord): numbe
   o = num(buf, o, p.pid);
   o = lit(buf, o, K_COMM);
   o = str(buf, o, p.comm);
-  if (p.container_id === null && p.pod === null && p.namespace === null && p.service === null) {
-    o = lit(buf, o, K_NO_LABELS);
-  } else {
-    o = lit(buf, o, K_CONTAINER);
-    o = nullable(buf, o, p.container_id);
-    o = lit(buf, o, K_POD);
-    o = nullable(buf, o, p.pod);
-    o = lit(buf, o, K_NAMESPACE);
-    o = nullable(buf, o, p.namespace);
-    o = lit(buf, o, K_SERVICE);
-    o = nullable(buf, o, p.service);
-  }
+  o = writeLabels(buf, o, p);
   o = lit(buf, o, K_CONNECTION);
   o = str(buf, o, c.id);
   o = lit(buf, o, K_LOCAL);
@@ -279,6 +268,26 @@ function writeConnectionPart(buf: Buffer, o: number, rec: ExchangeRecord): numbe
   o = lit(buf, o, K_PORT);
   o = num(buf, o, c.remote.port);
   return lit(buf, o, K_REQUEST);
+}
+
+/** The process's labels: from `,"container_id":` to the service's value. */
+function writeLabels(buf: Buffer, o: number, p: ProcessLabels): number {
+  if (p.container_id === null && p.pod === null && p.namespace === null && p.service === null) return lit(buf, o, K_NO_LABELS);
+  o = lit(buf, o, K_CONTAINER);
+  o = nullable(buf, o, p.container_id);
+  o = lit(buf, o, K_POD);
+  o = nullable(buf, o, p.pod);
+  o = lit(buf, o, K_NAMESPACE);
+  o = nullable(buf, o, p.namespace);
+  o = lit(buf, o, K_SERVICE);
+  return nullable(buf, o, p.service);
+}
+
+/** The labels' part of a line as writeConnectionPart writes it, for the fast path's connections (fast-lines.ts). */
+export function labelsJson(p: Readonly<ProcessLabels>): Buffer {
+  const units = (p.container_id?.length ?? 0) + (p.pod?.length ?? 0) + (p.namespace?.length ?? 0) + (p.service?.length ?? 0);
+  const buf = Buffer.allocUnsafe(FIXED_BYTES + 4 * STRING_BYTES + units * UNIT_BYTES);
+  return Buffer.from(buf.subarray(0, writeLabels(buf, 0, p)));
 }
 
 function message(buf: Buffer, o: number, m: RequestRecord | ResponseRecord, bodyBytes: Buffer | undefined): number {

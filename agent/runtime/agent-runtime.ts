@@ -38,10 +38,10 @@ export interface AgentRuntimeOptions {
 
 /**
  * Whether the fast path can serve these sinks: it writes JSON exchange lines, so only when every
- * sink writes exactly those, and no one needs record objects (a live view, per-pod labels).
+ * sink writes exactly those, and no one needs record objects (a live view).
  */
-export function fastPathServes(options: Pick<AgentRuntimeOptions, 'sinks' | 'onRecord' | 'processPolicy' | 'fastPath'>): boolean {
-  if (options.fastPath === false || options.onRecord !== undefined || options.processPolicy !== undefined) return false;
+export function fastPathServes(options: Pick<AgentRuntimeOptions, 'sinks' | 'onRecord' | 'fastPath'>): boolean {
+  if (options.fastPath === false || options.onRecord !== undefined) return false;
   return options.sinks.every((s) => s instanceof LineSink && s.takesJsonLines);
 }
 

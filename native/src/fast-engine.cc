@@ -196,8 +196,20 @@ bool FastEngine::Open(const uint8_t* r) {
   if ((role != SOCKTAP_ROLE_SERVER && role != SOCKTAP_ROLE_CLIENT) || (family != 2 && family != 10) || protocol != 6) return false;
   // A server receives requests (ingress); a client sends them (egress). As exchange-assembler.ts decides.
   const int request_dir = role == SOCKTAP_ROLE_SERVER ? kIngress : kEgress;
-  if (cfg.mode == kModeIngress && request_dir != kIngress) return false;
-  if (cfg.mode == kModeEgress && request_dir != kEgress) return false;
+  int mode = cfg.mode;
+  std::string labels;
+  if (policy) {
+    const uint32_t tgid = Read<uint32_t>(r + offsetof(socktap_conn_open, id) + offsetof(socktap_conn_id, tgid));
+    const uint64_t cgroup = Read<uint64_t>(r + offsetof(socktap_conn_open, cgroup_id));
+    const int answer = policy(tgid, cgroup, &mode, &labels);
+    if (answer < 0) return false;
+    if (answer == 0) {
+      mode = cfg.mode;
+      labels.clear();
+    }
+  }
+  if (mode == kModeIngress && request_dir != kIngress) return false;
+  if (mode == kModeEgress && request_dir != kEgress) return false;
   const uint16_t local_port = Read<uint16_t>(r + offsetof(socktap_conn_open, local_port));
   const uint16_t remote_port = Read<uint16_t>(r + offsetof(socktap_conn_open, remote_port));
   if (!cfg.ports.empty() && cfg.ports.count(request_dir == kIngress ? local_port : remote_port) == 0) return false;
@@ -205,7 +217,7 @@ bool FastEngine::Open(const uint8_t* r) {
   std::memcpy(c->open, r, kOpenSize);
   c->request_dir = request_dir;
   c->last_ns = Read<uint64_t>(r + offsetof(socktap_conn_open, ts_ns));
-  for (int tls = 0; tls < 2; tls++) c->prefix[tls] = Prefix(r, request_dir, tls == 1);
+  for (int tls = 0; tls < 2; tls++) c->prefix[tls] = Prefix(r, request_dir, tls == 1, labels);
   conns_.emplace(g, std::move(c));
   counts.connections++;
   counts.open++;
@@ -213,7 +225,7 @@ bool FastEngine::Open(const uint8_t* r) {
 }
 
 // record-json.ts writeConnectionPart: from `,"direction"` to the request's `"method":`.
-std::string FastEngine::Prefix(const uint8_t* r, int request_dir, bool tls) {
+std::string FastEngine::Prefix(const uint8_t* r, int request_dir, bool tls, const std::string& labels) {
   JsonOut o;
   o.Lit(request_dir == kIngress ? ",\"direction\":\"ingress\",\"tls\":" : ",\"direction\":\"egress\",\"tls\":");
   o.Lit(tls ? "true" : "false");
@@ -226,7 +238,12 @@ std::string FastEngine::Prefix(const uint8_t* r, int request_dir, bool tls) {
   size_t comm_len = 0;
   while (comm_len < SOCKTAP_COMM_LEN && comm[comm_len] != 0) comm_len++;
   o.Latin1(comm, comm_len);
-  o.Lit(",\"container_id\":null,\"pod\":null,\"namespace\":null,\"service\":null},\"connection\":{\"id\":\"");
+  if (labels.empty()) {
+    o.Lit(",\"container_id\":null,\"pod\":null,\"namespace\":null,\"service\":null");
+  } else {
+    o.Put(labels);
+  }
+  o.Lit("},\"connection\":{\"id\":\"");
   o.Num(tgid);
   o.Lit(":");
   o.Num(Read<uint32_t>(id + offsetof(socktap_conn_id, fd)));

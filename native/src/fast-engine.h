@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -47,6 +48,10 @@ class FastEngine {
   size_t line_count = 0;
   JsonOut js;          // records for JavaScript
   bool js_any = false;
+  // Kubernetes mode: asked once per connection with its pid and cgroup id. 1: `mode` and the
+  // labels' part of its lines are set; 0: no answer (cfg.mode, no labels); -1: the question
+  // failed (the connection is left to JavaScript, which asks again).
+  std::function<int(uint32_t pid, uint64_t cgroup_id, int* mode, std::string* labels)> policy;
 
   // One batch: lines into `lines`, the rest into `js`. Returns false when nothing was taken (the
   // batch is JavaScript's as it is).
@@ -74,7 +79,7 @@ class FastEngine {
   bool Open(const uint8_t* r);
 
   // record-json.ts writeConnectionPart: from `,"direction"` to the request's `"method":`.
-  std::string Prefix(const uint8_t* r, int request_dir, bool tls);
+  std::string Prefix(const uint8_t* r, int request_dir, bool tls, const std::string& labels);
 
   bool Close(const uint8_t* r);
 

@@ -70,10 +70,41 @@ class FastLines : public Napi::ObjectWrap<FastLines> {
     bool lossless = false;
     cfg.offset_ns = offset.As<Napi::BigInt>().Int64Value(&lossless);
     cfg.decode = o.Get("decodeContent").ToBoolean().Value();
+    Napi::Value policy = o.Get("policy");
+    if (policy.IsFunction()) policy_ = Napi::Persistent(policy.As<Napi::Function>());
   }
 
  private:
   FastEngine engine_;
+  Napi::FunctionReference policy_;
+
+  // The process policy (JavaScript) as the engine asks it, during a `take`.
+  int AskPolicy(Napi::Env env, uint32_t pid, uint64_t cgroup_id, int* mode, std::string* labels) {
+    try {
+      Napi::Value res = policy_.Call({Napi::Number::New(env, pid), Napi::BigInt::New(env, cgroup_id)});
+      if (res.IsUndefined() || res.IsNull()) return 0;
+      if (!res.IsObject()) return -1;
+      Napi::Object o = res.As<Napi::Object>();
+      const std::string m = o.Get("mode").ToString().Utf8Value();
+      Napi::Value l = o.Get("labels");
+      if (!l.IsBuffer()) return -1;
+      if (m == "all") {
+        *mode = kModeAll;
+      } else if (m == "ingress") {
+        *mode = kModeIngress;
+      } else if (m == "egress") {
+        *mode = kModeEgress;
+      } else {
+        return -1;
+      }
+      Napi::Buffer<uint8_t> b = l.As<Napi::Buffer<uint8_t>>();
+      labels->assign(reinterpret_cast<const char*>(b.Data()), b.Length());
+      return 1;
+    } catch (const Napi::Error&) {
+      // JavaScript asks again for the connection and decides what a throwing policy means.
+      return -1;
+    }
+  }
 
   // take(batch, linesOut) -> { lineCount, lineBytes, grown: Buffer | undefined, rest }: the
   // lines are copied into `linesOut`, or, when they do not fit, into `grown` (a larger buffer
@@ -91,7 +122,13 @@ class FastLines : public Napi::ObjectWrap<FastLines> {
     Napi::Buffer<uint8_t> out = info[1].As<Napi::Buffer<uint8_t>>();
     engine_.lines.len = 0;
     engine_.line_count = 0;
+    if (!policy_.IsEmpty()) {
+      engine_.policy = [this, env](uint32_t pid, uint64_t cgroup_id, int* mode, std::string* labels) {
+        return AskPolicy(env, pid, cgroup_id, mode, labels);
+      };
+    }
     const bool took = engine_.Take(batch.Data(), batch.Length());
+    engine_.policy = nullptr;
     Napi::Object r = Napi::Object::New(env);
     const JsonOut& lines = engine_.lines;
     r.Set("lineCount", Napi::Number::New(env, static_cast<double>(engine_.line_count)));

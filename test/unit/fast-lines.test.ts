@@ -23,7 +23,7 @@ import { StdoutSink } from '../../agent/sinks/stdout-sink';
 
 /** One clock for both runs: the lines' `ts` are wall-clock from its offset. */
 const clock = new MonotonicClock();
-type Opts = Partial<Pick<ExchangeAssemblerOptions, 'mode' | 'ports' | 'maxBodyBytes' | 'redactHeaders' | 'decodeContent'>>;
+type Opts = Partial<Pick<ExchangeAssemblerOptions, 'mode' | 'ports' | 'maxBodyBytes' | 'redactHeaders' | 'decodeContent' | 'processPolicy'>>;
 const BASE = { clock, mode: 'all' as const, maxBodyBytes: 65536, redactHeaders: ['authorization', 'COOKIE', 'X-Api-Key'], decodeContent: false, ports: [] as number[] };
 const STATS = ['exchanges', 'connections', 'requestParseErrors', 'responseParseErrors', 'resyncs', 'orphanEvents', 'expired', 'droppedByMode', 'droppedByPort'] as const;
 
@@ -406,5 +406,37 @@ test('the agent runs the fast path only where its lines are all the sinks need',
   assert.equal(fastPathServes({ sinks: [jsonl, pretty] }), false, 'a pretty table reads records');
   assert.equal(fastPathServes({ sinks: [jsonl, har] }), false, 'HAR reads records');
   assert.equal(fastPathServes({ sinks: [jsonl], onRecord: () => {} }), false, 'a live view reads records');
-  assert.equal(fastPathServes({ sinks: [jsonl], processPolicy: () => undefined }), false, 'per-pod labels are added to records');
+});
+
+test('Kubernetes mode: the process policy decides mode and labels per connection, as in the assembler', () => {
+  const labels = { container_id: 'c0ffee', pod: 'api-7d9f', namespace: 'shop', service: 'api' };
+  // Pid 4242 serves (ingress, labelled); an egress-only pod's server connection is dropped; a
+  // pid the policy does not know keeps the config's mode and no labels.
+  const policy: ExchangeAssemblerOptions['processPolicy'] = (pid) => {
+    if (pid === 4242) return { mode: 'ingress', labels };
+    if (pid === 4343) return { mode: 'egress', labels: { ...labels, pod: 'worker-\u00e9' } };
+    return undefined;
+  };
+  const withPid = (gen: number, tgid: number, cgroup: bigint) => {
+    const c = conn(gen);
+    const open = c.open;
+    return {
+      ...c,
+      open: () => {
+        const b = open();
+        b.writeUInt32LE(tgid, L.CONN_OPEN.id + L.CONN_ID.tgid);
+        b.writeBigUInt64LE(cgroup, L.CONN_OPEN.cgroup_id);
+        return b;
+      },
+    };
+  };
+  // The data records carry the id's tgid too: the fast path keys by generation, JavaScript by the key string.
+  const a = withPid(60, 4242, 7n);
+  const b = withPid(61, 4343, 7n);
+  const d = withPid(62, 4444, 7n);
+  const { fast, lines, stats } = compare([[a.open(), b.open(), d.open(), a.req(GET), b.req(GET), d.req(GET), a.res(OK), b.res(OK), d.res(OK)]], { processPolicy: policy });
+  has('"pod":"api-7d9f","namespace":"shop","service":"api"')(lines);
+  has('"container_id":null,"pod":null')(lines);
+  assert.equal(stats.droppedByMode, 1);
+  assert.deepEqual([fast.exchanges, fast.handedOver, lines.length], [2, 0, 2], 'the labelled pod and the unknown pid are taken');
 });
