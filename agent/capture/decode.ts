@@ -109,6 +109,11 @@ export function formatAddress(family: number, bytes: Buffer): string {
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** A u64 stream position: they stay far below 2^53 (8 PiB), so two 32-bit reads, no BigInt. */
+function u53(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;
+}
+
 /** Addresses and process names of open events: kept as long as their connections are. */
 const openStrings = new StringInterner();
 
@@ -219,8 +224,7 @@ export function decodeBatch(
           rec,
           ids.get(batch, rec + DATA.id),
           DIRECTIONS[batch[rec + DATA.direction] & 1],
-          // Stream positions stay far below 2^53 (8 PiB): two 32-bit reads, no BigInt.
-          batch.readUInt32LE(rec + DATA.pos) + batch.readUInt32LE(rec + DATA.pos + 4) * 0x1_0000_0000,
+          u53(batch, rec + DATA.pos),
           batch.readUInt32LE(rec + DATA.len_bytes),
           captured,
           batch[rec + DATA.flags],
@@ -244,9 +248,7 @@ export function decodeBatch(
         cgroupId: batch.readBigUInt64LE(rec + CONN_OPEN.cgroup_id),
       };
       if (type === EV_CONN_RESUME) {
-        const ingress = batch.readUInt32LE(rec + CONN_RESUME.ingress_pos) + batch.readUInt32LE(rec + CONN_RESUME.ingress_pos + 4) * 0x1_0000_0000;
-        const egress = batch.readUInt32LE(rec + CONN_RESUME.egress_pos) + batch.readUInt32LE(rec + CONN_RESUME.egress_pos + 4) * 0x1_0000_0000;
-        emit({ ...open, resumeAt: { ingress, egress } });
+        emit({ ...open, resumeAt: { ingress: u53(batch, rec + CONN_RESUME.ingress_pos), egress: u53(batch, rec + CONN_RESUME.egress_pos) } });
       } else {
         emit(open);
       }

@@ -416,6 +416,8 @@ export const NATIVE_BODY_BYTES = 128;
 type JsonAscii = (out: Buffer, at: number, bytes: Buffer) => number;
 let jsonAsciiFn: JsonAscii | undefined;
 
+let tablesGiven = false;
+
 /**
  * Hands this module's escape tables to the addon, once: jsonAscii and the fast path
  * (native/src/fast-lines.cc) escape with them. Returns the addon.
@@ -426,7 +428,6 @@ export function nativeWithJsonTables(): NativeAddon {
   tablesGiven = true;
   return addon;
 }
-let tablesGiven = false;
 
 /** The addon's jsonAscii with this module's tables, loaded at the first long body. */
 function jsonAscii(): JsonAscii {

@@ -61,8 +61,7 @@ export abstract class LineSink extends DeliveryLoop {
       this.dropped++;
       return;
     }
-    // An empty backlog takes any line, so one larger than the budget is still delivered.
-    if (this.lines > 0 && w.length > this.queueBytes) {
+    if (!this.admits(w.length - before, before)) {
       w.length = before;
       this.dropped++;
       return;
@@ -100,8 +99,7 @@ export abstract class LineSink extends DeliveryLoop {
         this.dropped += count - k;
         break;
       }
-      // As `offer` decides for one line: an empty backlog takes any line.
-      if (this.lines >= this.queueSize || (this.lines > 0 && w.length + (end - from) > this.queueBytes)) {
+      if (!this.admits(end - from, w.length)) {
         this.dropped++;
       } else {
         w.raw(lines, from, end);
@@ -110,6 +108,14 @@ export abstract class LineSink extends DeliveryLoop {
       from = end;
     }
     this.kick();
+  }
+
+  /**
+   * Whether a line of `lineBytes` joins `heldBytes` already waiting: the one rule for `offer` and
+   * `offerLines`. An empty backlog takes any line, so one larger than the budget is still delivered.
+   */
+  private admits(lineBytes: number, heldBytes: number): boolean {
+    return this.lines < this.queueSize && (this.lines === 0 || heldBytes + lineBytes <= this.queueBytes);
   }
 
   protected held(): number {

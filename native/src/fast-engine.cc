@@ -105,7 +105,8 @@ struct FastConn {
   uint8_t open[kOpenSize];
   int request_dir;
   bool tls = false;
-  std::string prefix[2];  // the connection's part of a line, tls false / true
+  std::string labels;     // the policy's labels part of a line; empty: none
+  std::string prefix[2];  // the connection's part of a line, tls false / true; made when first written
   FastSide side[2];
   std::vector<FastRequest> pending;
   uint64_t last_ns;
@@ -217,7 +218,7 @@ bool FastEngine::Open(const uint8_t* r) {
   std::memcpy(c->open, r, kOpenSize);
   c->request_dir = request_dir;
   c->last_ns = Read<uint64_t>(r + offsetof(socktap_conn_open, ts_ns));
-  for (int tls = 0; tls < 2; tls++) c->prefix[tls] = Prefix(r, request_dir, tls == 1, labels);
+  c->labels = std::move(labels);
   conns_.emplace(g, std::move(c));
   counts.connections++;
   counts.open++;
@@ -297,15 +298,14 @@ bool FastEngine::Data(const uint8_t* r, size_t rec_len) {
   c->last_ns = ts;
   if (flags & SOCKTAP_DATA_F_TLS) c->tls = true;
   FastSide& s = c->side[dir];
-  counts.data++;
-  if (pos + len <= s.next) return true;  // delivered already (an overlap)
-  if (pos != s.next || captured > len) {
+  if (pos + len > s.next && (pos != s.next || captured > len)) {
     // Out of order or overlapping: ordering is agent/capture's (OrderedStream).
-    counts.data--;
     HandOver(*c);
     conns_.erase(g);
     return false;
   }
+  counts.data++;
+  if (pos + len <= s.next) return true;  // delivered already (an overlap)
   s.next = pos + len;
   const uint64_t seq = seq_++;
   bool ok = Feed(*c, dir, r + kDataHeader, captured, pos, ts);
@@ -516,7 +516,9 @@ void FastEngine::Line(FastConn& c, const FastRequest& q, const JsonOut& response
   iso_.Write(o, q.start_ns, cfg.offset_ns);
   o.Lit("\",\"duration_ns\":");
   o.Num(end_ns > q.start_ns ? end_ns - q.start_ns : 0);
-  o.Put(c.prefix[c.tls ? 1 : 0]);
+  std::string& prefix = c.prefix[c.tls ? 1 : 0];
+  if (prefix.empty()) prefix = Prefix(c.open, c.request_dir, c.tls, c.labels);
+  o.Put(prefix);
   o.Put(q.json);
   o.Put(response.buf.data(), response.len);
   o.Lit("}\n");

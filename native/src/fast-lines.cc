@@ -12,6 +12,20 @@
 namespace socktap {
 namespace {
 
+// A capture mode's name (agent/config/schema.ts CAPTURE_MODES) as the engine's number; false for another name.
+bool ModeOf(const std::string& name, int* mode) {
+  if (name == "all") {
+    *mode = kModeAll;
+  } else if (name == "ingress") {
+    *mode = kModeIngress;
+  } else if (name == "egress") {
+    *mode = kModeEgress;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 class FastLines : public Napi::ObjectWrap<FastLines> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -34,13 +48,7 @@ class FastLines : public Napi::ObjectWrap<FastLines> {
     Napi::Object o = info[0].As<Napi::Object>();
     FastConfig& cfg = engine_.cfg;
     const std::string mode = o.Get("mode").ToString().Utf8Value();
-    if (mode == "all") {
-      cfg.mode = kModeAll;
-    } else if (mode == "ingress") {
-      cfg.mode = kModeIngress;
-    } else if (mode == "egress") {
-      cfg.mode = kModeEgress;
-    } else {
+    if (!ModeOf(mode, &cfg.mode)) {
       Napi::TypeError::New(env, "FastLines: mode must be all, ingress or egress, got " + mode).ThrowAsJavaScriptException();
       return;
     }
@@ -88,15 +96,7 @@ class FastLines : public Napi::ObjectWrap<FastLines> {
       const std::string m = o.Get("mode").ToString().Utf8Value();
       Napi::Value l = o.Get("labels");
       if (!l.IsBuffer()) return -1;
-      if (m == "all") {
-        *mode = kModeAll;
-      } else if (m == "ingress") {
-        *mode = kModeIngress;
-      } else if (m == "egress") {
-        *mode = kModeEgress;
-      } else {
-        return -1;
-      }
+      if (!ModeOf(m, mode)) return -1;
       Napi::Buffer<uint8_t> b = l.As<Napi::Buffer<uint8_t>>();
       labels->assign(reinterpret_cast<const char*>(b.Data()), b.Length());
       return 1;
